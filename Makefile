@@ -1,0 +1,68 @@
+# Avhopp developer entry points (Debian 12, Python 3.11).
+#
+#   make install   system packages (apt, only when missing), .venv, translations
+#   make run       migrate, load demo data, serve on http://127.0.0.1:8000/
+#   make test      ruff + pytest against private PostgreSQL/Redis (scripts/test.sh)
+#   make lock      regenerate requirements.lock from pyproject.toml
+#   make lint | format | clean
+
+PYTHON ?= python3.11
+VENV := .venv
+VPY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+# Debian packages the app needs at runtime: WeasyPrint (Pango, fonts) and
+# gettext for compilemessages.
+RUNTIME_DEBS := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core gettext
+
+# Extra pytest arguments, e.g. make test PYTEST_ARGS='-x -k "case and not browser"'
+PYTEST_ARGS ?=
+export PYTEST_ARGS
+
+.PHONY: install system-deps run test lock lint format clean
+
+install: system-deps $(STAMP)
+	$(VPY) manage.py compilemessages --ignore=$(VENV) -v 0
+
+system-deps:
+	@bash scripts/ensure-debian-packages.sh $(RUNTIME_DEBS)
+
+$(VPY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): requirements.lock | $(VPY)
+	$(VPY) -m pip install --disable-pip-version-check -q -r requirements.lock
+	touch $@
+
+run: install
+	mkdir -p data
+	$(VPY) manage.py migrate --noinput
+	$(VPY) manage.py load_demo
+	DJANGO_DEBUG="$${DJANGO_DEBUG:-true}" $(VPY) manage.py runserver 127.0.0.1:8000
+
+test: install
+	bash scripts/test.sh
+
+# Resolve pyproject's direct dependencies (plus the dev extra) in a throwaway
+# venv and freeze the full set. The project itself is not installed (it is not
+# a distributable package), only its declared requirements.
+lock:
+	@set -eu; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	$(PYTHON) -m venv "$$tmp/venv"; \
+	"$$tmp/venv/bin/python" -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; print("\n".join(p["dependencies"] + p["optional-dependencies"]["dev"]))' > "$$tmp/reqs.txt"; \
+	"$$tmp/venv/bin/pip" install --disable-pip-version-check -q -r "$$tmp/reqs.txt"; \
+	"$$tmp/venv/bin/pip" freeze --disable-pip-version-check \
+		| grep -viE '^avhopp([=@ ]|$$)' > "$$tmp/requirements.lock"; \
+	mv "$$tmp/requirements.lock" requirements.lock; \
+	echo "requirements.lock updated"
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean:
+	rm -rf $(VENV) data

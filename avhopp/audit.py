@@ -1,0 +1,59 @@
+"""Writing the audit log. Every access decision on sensitive data ends here."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.db import models
+
+from avhopp.models import AuditAction, AuditEvent
+
+if TYPE_CHECKING:
+    from avhopp.models import User
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    ip_address: str | None
+    request_id: str
+
+
+request_context: ContextVar[RequestContext | None] = ContextVar("request_context", default=None)
+
+
+def audit_record(
+    *,
+    actor: User | None,
+    action: AuditAction,
+    obj: models.Model | None = None,
+    case_id: int | None = None,
+    individual_id: int | None = None,
+    reason: str = "",
+    username: str = "",
+    object_type: str = "",
+    object_id: str = "",
+) -> AuditEvent:
+    """Append one event.
+
+    `username` names an actor that is not a user (a failed login); `object_type` and
+    `object_id` name an object that was asked for but not found or not allowed.
+    """
+    context = request_context.get()
+    agency = actor.agency if actor is not None and actor.agency_id else None
+    return AuditEvent.objects.create(
+        user_id=actor.pk if actor else None,
+        username=actor.get_username() if actor else username[:150],
+        agency_id=agency.pk if agency else None,
+        agency_name=agency.name if agency else "",
+        role=actor.role if actor else "",
+        action=action,
+        object_type=obj._meta.label if obj is not None else object_type,
+        object_id=str(obj.pk) if obj is not None else object_id[:64],
+        case_id=case_id,
+        individual_id=individual_id,
+        ip_address=context.ip_address if context else None,
+        request_id=context.request_id if context else "",
+        reason=reason[:300],
+    )

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from avhopp import views
+
+urlpatterns = [
+    path("", views.home_view, name="home"),
+    path("healthz", views.healthz_view, name="healthz"),
+    path("logga-in/", auth_views.LoginView.as_view(), name="login"),
+    path("logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("arenden/", include("cases.urls")),
+    path("remisser/", include("referrals.urls")),
+    path("logg/", include("avhopp.audit_urls")),
+    path("admin/", admin.site.urls),
+]

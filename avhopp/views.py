@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from avhopp.celery import app as celery_app
+from cases.policy import role_reads_case_content
+from cases.selectors import start_page_lists
+
+
+@login_required
+def home_view(request: HttpRequest) -> HttpResponse:
+    context = (
+        {"lists": start_page_lists(request.user)} if role_reads_case_content(request.user) else {}
+    )
+    return render(request, "avhopp/home.html", context)
+
+
+def _database_ok() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return True
+    except Exception:
+        return False
+
+
+def _broker_ok() -> bool:
+    if celery_app.conf.task_always_eager:
+        return True  # the embedded default has no broker to be down
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        return True
+    except Exception:
+        return False
+
+
+@never_cache
+@require_GET
+def healthz_view(request: HttpRequest) -> JsonResponse:
+    checks = {
+        "database": "ok" if _database_ok() else "down",
+        "broker": "ok" if _broker_ok() else "down",
+    }
+    if celery_app.conf.task_always_eager:
+        checks["broker"] = "eager"
+    healthy = all(state in {"ok", "eager"} for state in checks.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "degraded", **checks}, status=200 if healthy else 503
+    )

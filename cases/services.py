@@ -1,0 +1,338 @@
+"""Writes. Each state change happens here, in one transaction with its audit event."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from guardian.shortcuts import assign_perm, remove_perm
+
+from avhopp.audit import audit_record
+from avhopp.models import Agency, AuditAction, Role
+from cases.identity import birth_date_of
+from cases.models import (
+    STATUSES_NEEDING_REASON,
+    Case,
+    CaseShare,
+    CaseStatus,
+    CaseStatusChange,
+    Consent,
+    ConsentScope,
+    Individual,
+    Intervention,
+    JournalEntry,
+    ThreatAssessment,
+    allowed_transitions,
+)
+
+if TYPE_CHECKING:
+    from avhopp.models import User
+    from cases.policy import CaseAccess
+
+
+@transaction.atomic
+def individual_create(*, by: User, **fields: Any) -> Individual:
+    individual = Individual(**fields)
+    if individual.personnummer:
+        individual.birth_date = birth_date_of(individual.personnummer)
+        individual.reserve_number = None
+    elif not individual.reserve_number:
+        individual.reserve_number = _next_reserve_number()
+    individual.full_clean()
+    individual.save()
+    audit_record(
+        actor=by, action=AuditAction.INDIVIDUAL_CREATE, obj=individual, individual_id=individual.pk
+    )
+    return individual
+
+
+def _next_reserve_number() -> str:
+    # R + year + a random tail: unique by constraint, and it reveals nothing about the person.
+    return f"R{timezone.localdate():%Y}{secrets.randbelow(10**8):08d}"
+
+
+@transaction.atomic
+def individual_update(*, individual: Individual, by: User, case: Case, **fields: Any) -> None:
+    for name, value in fields.items():
+        setattr(individual, name, value)
+    individual.full_clean()
+    individual.save(update_fields=list(fields))
+    audit_record(
+        actor=by,
+        action=AuditAction.INDIVIDUAL_UPDATE,
+        obj=individual,
+        case_id=case.pk,
+        individual_id=individual.pk,
+    )
+
+
+@transaction.atomic
+def case_create(
+    *,
+    by: User,
+    individual: Individual,
+    referral_source: str,
+    motivation_notes: str = "",
+    responsible: User | None = None,
+) -> Case:
+    if by.role not in {Role.SOCIAL_WORKER, Role.COORDINATOR} or by.agency is None:
+        raise ValidationError(_("Bara handläggare och samordnare kan lägga upp ärenden."))
+    now = timezone.now()
+    case = Case.objects.create(
+        individual=individual,
+        owning_agency=by.agency,
+        responsible=responsible or by,
+        referral_source=referral_source,
+        motivation_notes=motivation_notes,
+        opened_at=now,
+    )
+    CaseStatusChange.objects.create(
+        case=case, from_status="", to_status=CaseStatus.REPORTED, changed_by=by, changed_at=now
+    )
+    # The owning municipality's group holds the grant; role decides what each member does.
+    assign_perm("cases.view_case", by.agency.group, case)
+    assign_perm("cases.change_case", by.agency.group, case)
+    audit_record(
+        actor=by,
+        action=AuditAction.CASE_CREATE,
+        obj=case,
+        case_id=case.pk,
+        individual_id=individual.pk,
+    )
+    return case
+
+
+@transaction.atomic
+def case_update(*, case: Case, by: User, **fields: Any) -> None:
+    for name, value in fields.items():
+        setattr(case, name, value)
+    case.full_clean()
+    case.save(update_fields=[*fields, "updated_at"])
+    audit_record(actor=by, action=AuditAction.CASE_UPDATE, obj=case, case_id=case.pk)
+
+
+@transaction.atomic
+def case_change_status(*, case: Case, to_status: str, by: User, reason: str = "") -> None:
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if to_status not in allowed_transitions(case.status):
+        raise ValidationError(
+            _("Ärendet kan inte gå från %(from)s till %(to)s.")
+            % {"from": case.get_status_display(), "to": CaseStatus(to_status).label}
+        )
+    if to_status in STATUSES_NEEDING_REASON and not reason.strip():
+        raise ValidationError(_("Ange ett skäl för att avsluta eller avbryta ärendet."))
+    now = timezone.now()
+    CaseStatusChange.objects.create(
+        case=case,
+        from_status=case.status,
+        to_status=to_status,
+        changed_by=by,
+        changed_at=now,
+        reason=reason.strip(),
+    )
+    case.status = to_status
+    fields = ["status", "updated_at"]
+    if to_status == CaseStatus.INTERVENTIONS and case.first_support_at is None:
+        case.first_support_at = now
+        fields.append("first_support_at")
+    if to_status in STATUSES_NEEDING_REASON:
+        case.closed_at, case.close_reason = now, reason.strip()
+        fields += ["closed_at", "close_reason"]
+    case.save(update_fields=fields)
+    audit_record(
+        actor=by, action=AuditAction.CASE_STATUS, obj=case, case_id=case.pk, reason=to_status
+    )
+
+
+@transaction.atomic
+def intervention_create(*, case: Case, by: User, **fields: Any) -> Intervention:
+    intervention = Intervention(case=case, created_by=by, **fields)
+    intervention.full_clean()
+    intervention.save()
+    audit_record(
+        actor=by, action=AuditAction.INTERVENTION_CREATE, obj=intervention, case_id=case.pk
+    )
+    return intervention
+
+
+@transaction.atomic
+def intervention_update(*, intervention: Intervention, by: User, **fields: Any) -> None:
+    for name, value in fields.items():
+        setattr(intervention, name, value)
+    intervention.full_clean()
+    intervention.save(update_fields=[*fields, "updated_at"])
+    audit_record(
+        actor=by,
+        action=AuditAction.INTERVENTION_UPDATE,
+        obj=intervention,
+        case_id=intervention.case_id,
+    )
+
+
+@transaction.atomic
+def journal_entry_create(
+    *, case: Case, by: User, text: str, corrects: JournalEntry | None = None
+) -> JournalEntry:
+    if corrects is not None and corrects.case_id != case.pk:
+        raise ValidationError(_("Rättelsen måste gälla en anteckning i samma ärende."))
+    entry = JournalEntry.objects.create(case=case, author=by, text=text, corrects=corrects)
+    audit_record(actor=by, action=AuditAction.JOURNAL_CREATE, obj=entry, case_id=case.pk)
+    return entry
+
+
+@transaction.atomic
+def threat_assessment_create(*, case: Case, by: User, **fields: Any) -> ThreatAssessment:
+    if by.role != Role.POLICE_OFFICER:
+        raise ValidationError(_("Bara polis kan göra hotbedömningar."))
+    assessment = ThreatAssessment(case=case, assessed_by=by, **fields)
+    assessment.full_clean()
+    assessment.save()
+    # The newest assessment is the current one: copy its level onto the case for lists.
+    case.threat_level = assessment.level
+    case.threat_review_due = assessment.next_review_date
+    case.save(update_fields=["threat_level", "threat_review_due", "updated_at"])
+    audit_record(actor=by, action=AuditAction.THREAT_CREATE, obj=assessment, case_id=case.pk)
+    return assessment
+
+
+@transaction.atomic
+def consent_create(*, individual: Individual, case: Case, by: User, **fields: Any) -> Consent:
+    consent = Consent(individual=individual, created_by=by, **fields)
+    consent.full_clean()
+    consent.save()
+    audit_record(
+        actor=by,
+        action=AuditAction.CONSENT_CREATE,
+        obj=consent,
+        case_id=case.pk,
+        individual_id=individual.pk,
+    )
+    return consent
+
+
+@transaction.atomic
+def consent_withdraw(*, consent: Consent, by: User | None, case: Case | None = None) -> None:
+    """Withdrawal takes effect at once: every share resting on the consent is revoked."""
+    consent.withdrawn_at = timezone.now()
+    consent.save(update_fields=["withdrawn_at"])
+    audit_record(
+        actor=by,
+        action=AuditAction.CONSENT_WITHDRAW,
+        obj=consent,
+        case_id=case.pk if case else None,
+        individual_id=consent.individual_id,
+    )
+    for share in consent.shares.filter(revoked_at__isnull=True).select_related("case", "agency"):
+        _revoke(share, by=by, reason="consent_withdrawn")
+
+
+def consent_covers(consent: Consent, *, agency: Agency, individual: Individual) -> bool:
+    return (
+        consent.individual_id == individual.pk
+        and consent.recipient_id == agency.pk
+        and consent.is_current()
+    )
+
+
+@transaction.atomic
+def case_share(
+    *,
+    case: Case,
+    agency: Agency,
+    by: User,
+    consent: Consent | None = None,
+    legal_basis: str = "",
+    legal_basis_citation: str = "",
+    scopes: frozenset[ConsentScope] = frozenset(),
+) -> CaseShare:
+    """Share on a current consent covering the agency, or on a recorded legal basis."""
+    if agency.pk == case.owning_agency_id:
+        raise ValidationError(_("Ärendet tillhör redan den myndigheten."))
+    if CaseShare.objects.filter(case=case, agency=agency, revoked_at__isnull=True).exists():
+        raise ValidationError(_("Ärendet är redan delat med %(agency)s.") % {"agency": agency})
+    if consent is not None:
+        if not consent_covers(consent, agency=agency, individual=case.individual):
+            raise ValidationError(_("Samtycket gäller inte den mottagaren eller har upphört."))
+        # The consent's scope is the ceiling: a share can never read more than it allows.
+        scopes = (
+            frozenset(s for s in scopes if consent.covers(s))
+            if scopes
+            else frozenset(s for s in ConsentScope if consent.covers(s))
+        )
+        legal_basis, legal_basis_citation = "", ""
+    elif not (legal_basis and legal_basis_citation.strip()):
+        raise ValidationError(
+            _("Det krävs ett gällande samtycke eller en rättslig grund med hänvisning.")
+        )
+    share = CaseShare.objects.create(
+        case=case,
+        agency=agency,
+        consent=consent,
+        legal_basis=legal_basis,
+        legal_basis_citation=legal_basis_citation.strip(),
+        expires_on=consent.valid_until if consent else None,
+        created_by=by,
+        **{f"scope_{scope.value}": True for scope in scopes},
+    )
+    assign_perm("cases.view_case", agency.group, case)
+    audit_record(
+        actor=by,
+        action=AuditAction.CASE_SHARE,
+        obj=share,
+        case_id=case.pk,
+        reason=f"{legal_basis}: {legal_basis_citation}" if legal_basis else "consent",
+    )
+    return share
+
+
+@transaction.atomic
+def case_unshare(*, share: CaseShare, by: User) -> None:
+    _revoke(share, by=by, reason="unshared")
+
+
+def _revoke(share: CaseShare, *, by: User | None, reason: str) -> None:
+    share.revoked_at = timezone.now()
+    share.revoked_reason = reason
+    share.save(update_fields=["revoked_at", "revoked_reason"])
+    remove_perm("cases.view_case", share.agency.group, share.case)
+    audit_record(
+        actor=by, action=AuditAction.CASE_UNSHARE, obj=share, case_id=share.case_id, reason=reason
+    )
+
+
+def consents_expire(*, today: date | None = None) -> int:
+    """Revoke shares whose consent has run out. Run periodically by Celery beat."""
+    today = today or timezone.localdate()
+    expired = CaseShare.objects.filter(revoked_at__isnull=True, expires_on__lt=today)
+    count = 0
+    for share in expired.select_related("case", "agency"):
+        with transaction.atomic():
+            _revoke(share, by=None, reason="consent_expired")
+        count += 1
+    return count
+
+
+def identity_reveal(*, access: CaseAccess, reason: str) -> None:
+    audit_record(
+        actor=access.user,
+        action=AuditAction.IDENTITY_REVEAL,
+        obj=access.case.individual,
+        case_id=access.case.pk,
+        individual_id=access.case.individual_id,
+        reason=reason,
+    )
+
+
+def outside_assignment_read(*, access: CaseAccess, reason: str) -> None:
+    audit_record(
+        actor=access.user,
+        action=AuditAction.OUTSIDE_ASSIGNMENT_READ,
+        obj=access.case,
+        case_id=access.case.pk,
+        reason=reason,
+    )

@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from celery import shared_task
+
+from cases import services
+
+
+@shared_task(name="cases.tasks.expire_consents")
+def expire_consents() -> int:
+    return services.consents_expire()

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from cases import views
+
+app_name = "cases"
+
+urlpatterns = [
+    path("", views.case_list_view, name="list"),
+    path("nytt/", views.case_create_view, name="create"),
+    path("<int:case_pk>/", views.case_detail_view, name="detail"),
+    path("<int:case_pk>/skal/", views.outside_reason_view, name="outside_reason"),
+    path("<int:case_pk>/visa-skyddade-uppgifter/", views.reveal_view, name="reveal"),
+    path("<int:case_pk>/andra/", views.case_edit_view, name="edit"),
+    path("<int:case_pk>/status/", views.status_change_view, name="status"),
+    path("<int:case_pk>/insatser/ny/", views.intervention_create_view, name="intervention_create"),
+    path(
+        "<int:case_pk>/insatser/<int:pk>/",
+        views.intervention_edit_view,
+        name="intervention_edit",
+    ),
+    path("<int:case_pk>/journal/", views.journal_create_view, name="journal_create"),
+    path("<int:case_pk>/hotbedomning/ny/", views.threat_create_view, name="threat_create"),
+    path("<int:case_pk>/samtycken/nytt/", views.consent_create_view, name="consent_create"),
+    path(
+        "<int:case_pk>/samtycken/<int:pk>/aterkalla/",
+        views.consent_withdraw_view,
+        name="consent_withdraw",
+    ),
+    path("<int:case_pk>/delningar/ny/", views.share_create_view, name="share_create"),
+    path(
+        "<int:case_pk>/delningar/<int:pk>/ta-bort/",
+        views.share_revoke_view,
+        name="share_revoke",
+    ),
+]

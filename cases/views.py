@@ -1,0 +1,404 @@
+"""Case pages. Reads go through cases.selectors (via the checkpoint), writes through services."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from avhopp.audit import audit_record
+from avhopp.models import AuditAction
+from cases import services
+from cases.checkpoint import case_view, outside_reason_key
+from cases.forms import (
+    CaseDetailsForm,
+    CaseFilterForm,
+    CaseForm,
+    ConsentForm,
+    IndividualForm,
+    InterventionForm,
+    JournalEntryForm,
+    ReasonForm,
+    ShareForm,
+    StatusChangeForm,
+    ThreatAssessmentForm,
+)
+from cases.masking import shown_identity
+from cases.models import ConsentScope, Intervention, JournalEntry
+from cases.policy import CaseAccess, CaseAction, role_reads_case_content
+from cases.reasons import reason_is_fresh, remember_reason
+from cases.selectors import CaseFilters, case_list, get_case_for_user
+
+PAGE_SIZE = 25
+
+
+def _reveal_key(individual_pk: int) -> str:
+    return f"reveal:{individual_pk}"
+
+
+@login_required
+def case_list_view(request: HttpRequest) -> HttpResponse:
+    if not role_reads_case_content(request.user):
+        raise PermissionDenied
+    form = CaseFilterForm(request.GET or None)
+    filters = CaseFilters(**_filter_values(form))
+    page = Paginator(case_list(request.user, filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    action = AuditAction.CASE_SEARCH if filters.query else AuditAction.CASE_LIST
+    audit_record(actor=request.user, action=action)
+    rows = [(case, shown_identity(case.individual)) for case in page.object_list]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "cases/case_list.html",
+        {"form": form, "page": page, "rows": rows, "query": query.urlencode()},
+    )
+
+
+def _filter_values(form: CaseFilterForm) -> dict[str, str]:
+    if not form.is_bound or not form.is_valid():
+        return {}
+    data = form.cleaned_data
+    return {
+        "query": data["q"],
+        "status": data["status"],
+        "threat_level": data["threat_level"],
+        "intervention_kind": data["intervention_kind"],
+        "overdue": data["overdue"],
+        "order": data["order"] or "-opened_at",
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def case_create_view(request: HttpRequest) -> HttpResponse:
+    """Search first, so a person already registered is found rather than duplicated."""
+    if request.user.role not in {"social_worker", "coordinator"}:
+        raise PermissionDenied
+    search_form = CaseFilterForm(request.GET or None)
+    matches = []
+    if search_form.is_bound and search_form.is_valid() and search_form.cleaned_data["q"]:
+        found = case_list(request.user, CaseFilters(query=search_form.cleaned_data["q"]))[:10]
+        matches = [(case, shown_identity(case.individual)) for case in found]
+        audit_record(actor=request.user, action=AuditAction.CASE_SEARCH)
+    individual_form = IndividualForm(request.POST or None, prefix="person")
+    case_form = CaseForm(request.POST or None, prefix="case")
+    if request.method == "POST":
+        valid = individual_form.is_valid() & case_form.is_valid()
+        if individual_form.has_error("personnummer", "exists"):
+            audit_record(actor=request.user, action=AuditAction.IDENTITY_COLLISION)
+        if valid:
+            with transaction.atomic():
+                individual = services.individual_create(
+                    by=request.user, **individual_form.cleaned_data
+                )
+                case = services.case_create(
+                    by=request.user, individual=individual, **case_form.cleaned_data
+                )
+            messages.success(request, _("Ärendet %(ref)s är upplagt.") % {"ref": case.reference})
+            return redirect(case)
+    return render(
+        request,
+        "cases/case_create.html",
+        {
+            "search_form": search_form,
+            "matches": matches,
+            "searched": bool(search_form.is_bound and request.GET.get("q")),
+            "individual_form": individual_form,
+            "case_form": case_form,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@case_view(CaseAction.VIEW)
+def case_detail_view(request: HttpRequest, access: CaseAccess) -> HttpResponse:
+    case = access.case
+    revealed = access.allows(CaseAction.REVEAL_IDENTITY) and reason_is_fresh(
+        request, _reveal_key(case.individual_id)
+    )
+    sees_details = access.allows(CaseAction.VIEW_THREAT_DETAILS)
+    context = {
+        "access": access,
+        "case": case,
+        "identity": shown_identity(case.individual, revealed=revealed),
+        "may_edit": access.allows(CaseAction.EDIT),
+        "may_share": access.allows(CaseAction.SHARE),
+        "may_refer": access.allows(CaseAction.REFER),
+        "may_reveal": access.allows(CaseAction.REVEAL_IDENTITY) and not revealed,
+        "may_assess": access.allows(CaseAction.ADD_THREAT_ASSESSMENT),
+        "may_view_access_log": access.allows(CaseAction.VIEW_ACCESS_LOG),
+        "sees_threat_details": sees_details,
+        "status_changes": case.status_changes.select_related("changed_by"),
+        "status_form": StatusChangeForm(current_status=case.status) if case.is_open else None,
+        "journal_form": JournalEntryForm(),
+    }
+    context["show_interventions"] = access.sees(ConsentScope.INTERVENTIONS)
+    if context["show_interventions"]:
+        context["interventions"] = case.interventions.select_related("provider_agency")
+    context["show_threat"] = access.sees(ConsentScope.THREAT_LEVEL)
+    if context["show_threat"]:
+        # `details` is never loaded for readers who may not see it.
+        assessments = case.threat_assessments.select_related("assessed_by")
+        context["assessments"] = assessments if sees_details else assessments.defer("details")
+    context["show_journal"] = access.sees(ConsentScope.JOURNAL)
+    if context["show_journal"]:
+        context["journal"] = case.journal_entries.select_related("author", "corrects")
+    if access.is_owner:
+        context["shares"] = case.shares.filter(revoked_at__isnull=True).select_related(
+            "agency", "consent"
+        )
+        context["consents"] = case.individual.consents.select_related("recipient")
+    context["referrals"] = _referrals_for(access)
+    audit_record(
+        actor=request.user,
+        action=AuditAction.CASE_VIEW,
+        obj=case,
+        case_id=case.pk,
+        individual_id=case.individual_id,
+    )
+    if sees_details:
+        audit_record(
+            actor=request.user,
+            action=AuditAction.THREAT_DETAILS_VIEW,
+            obj=case,
+            case_id=case.pk,
+        )
+    return render(request, "cases/case_detail.html", context)
+
+
+def _referrals_for(access: CaseAccess):
+    from referrals.selectors import referrals_of_case
+
+    return referrals_of_case(access)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def outside_reason_view(request: HttpRequest, case_pk: int) -> HttpResponse:
+    access = get_case_for_user(request.user, case_pk, CaseAction.VIEW)
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.outside_assignment_read(access=access, reason=form.reason_text)
+        remember_reason(request, outside_reason_key(access.case.pk))
+        return redirect(_safe_next(request, access.case.get_absolute_url()))
+    return render(
+        request,
+        "cases/reason.html",
+        {
+            "form": form,
+            "case": access.case,
+            "title": _("Läsning utanför ditt uppdrag"),
+            "intro": _(
+                "Du är inte ansvarig handläggare för ärendet. Ange varför du behöver läsa det. "
+                "Skälet loggas."
+            ),
+            "next": request.GET.get("next", ""),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@case_view(CaseAction.REVEAL_IDENTITY)
+@require_http_methods(["GET", "POST"])
+def reveal_view(request: HttpRequest, access: CaseAccess) -> HttpResponse:
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.identity_reveal(access=access, reason=form.reason_text)
+        remember_reason(request, _reveal_key(access.case.individual_id))
+        return redirect(access.case)
+    return render(
+        request,
+        "cases/reason.html",
+        {
+            "form": form,
+            "case": access.case,
+            "title": _("Visa skyddade personuppgifter"),
+            "intro": _(
+                "Personen har skyddade personuppgifter. Ange varför du behöver se "
+                "personnummer och adress. Visningen loggas."
+            ),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return fallback
+
+
+@case_view(CaseAction.EDIT)
+@require_http_methods(["GET", "POST"])
+def case_edit_view(request: HttpRequest, access: CaseAccess) -> HttpResponse:
+    case = access.case
+    initial = {
+        "motivation_notes": case.motivation_notes,
+        "agreement_signed_on": case.agreement_signed_on,
+        "agreement_conditions": case.agreement_conditions,
+    }
+    form = CaseDetailsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.case_update(case=case, by=request.user, **form.cleaned_data)
+        messages.success(request, _("Ärendet är sparat."))
+        return redirect(case)
+    return _form_page(request, access, form, _("Ändra ärendeuppgifter"))
+
+
+@case_view(CaseAction.EDIT)
+@require_POST
+def status_change_view(request: HttpRequest, access: CaseAccess) -> HttpResponse:
+    form = StatusChangeForm(request.POST, current_status=access.case.status)
+    if form.is_valid():
+        try:
+            services.case_change_status(
+                case=access.case,
+                to_status=form.cleaned_data["to_status"],
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Status är ändrad."))
+            return redirect(access.case)
+    return _form_page(request, access, form, _("Ändra status"))
+
+
+@case_view(CaseAction.EDIT)
+@require_http_methods(["GET", "POST"])
+def intervention_create_view(request: HttpRequest, access: CaseAccess) -> HttpResponse:
+    form = InterventionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.intervention_create(case=access.case, by=request.user, **form.cleaned_data)
+        messages.success(request, _("Insatsen är tillagd."))
+        return redirect(access.case)
+    return _form_page(request, access, form, _("Ny insats"))
+
+
+@case_view(CaseAction.EDIT)
+@require_http_methods(["GET", "POST"])
+def intervention_edit_view(request: HttpRequest, access: CaseAccess, pk: int) -> HttpResponse:
+    intervention = get_object_or_404(Intervention, pk=pk, case=access.case)
+    initial = {name: getattr(intervention, name) for name in InterventionForm.base_fields}
+    form = InterventionForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.intervention_update(
+            intervention=intervention, by=request.user, **form.cleaned_data
+        )
+        messages.success(request, _("Insatsen är sparad."))
+        return redirect(access.case)
+    return _form_page(request, access, form, _("Ändra insats"))
+
+
+@case_view(CaseAction.EDIT)
+@require_POST
+def journal_create_view(request: HttpRequest, access: CaseAccess) -> HttpResponse:
+    form = JournalEntryForm(request.POST)
+    if form.is_valid():
+        corrects = None
+        if form.cleaned_data["corrects"]:
+            corrects = get_object_or_404(
+                JournalEntry, pk=form.cleaned_data["corrects"], case=access.case
+            )
+        services.journal_entry_create(
+            case=access.case, by=request.user, text=form.cleaned_data["text"], corrects=corrects
+        )
+        messages.success(request, _("Anteckningen är sparad."))
+        return redirect(f"{access.case.get_absolute_url()}#journal")
+    return _form_page(request, access, form, _("Ny journalanteckning"))
+
+
+@case_view(CaseAction.ADD_THREAT_ASSESSMENT)
+@require_http_methods(["GET", "POST"])
+def threat_create_view(request: HttpRequest, access: CaseAccess) -> HttpResponse:
+    form = ThreatAssessmentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.threat_assessment_create(
+            case=access.case,
+            by=request.user,
+            **{name: form.cleaned_data[name] for name in ThreatAssessmentForm.Meta.fields},
+        )
+        messages.success(request, _("Hotbedömningen är sparad."))
+        return redirect(access.case)
+    return _form_page(request, access, form, _("Ny hotbedömning"))
+
+
+@case_view(CaseAction.SHARE)
+@require_http_methods(["GET", "POST"])
+def consent_create_view(request: HttpRequest, access: CaseAccess) -> HttpResponse:
+    form = ConsentForm(request.POST or None, owning_agency=access.case.owning_agency)
+    if request.method == "POST" and form.is_valid():
+        services.consent_create(
+            individual=access.case.individual,
+            case=access.case,
+            by=request.user,
+            **{name: form.cleaned_data[name] for name in ConsentForm.Meta.fields},
+        )
+        messages.success(request, _("Samtycket är registrerat."))
+        return redirect(access.case)
+    return _form_page(request, access, form, _("Registrera samtycke"))
+
+
+@case_view(CaseAction.SHARE)
+@require_POST
+def consent_withdraw_view(request: HttpRequest, access: CaseAccess, pk: int) -> HttpResponse:
+    consent = get_object_or_404(access.case.individual.consents, pk=pk, withdrawn_at__isnull=True)
+    services.consent_withdraw(consent=consent, by=request.user, case=access.case)
+    messages.success(
+        request, _("Samtycket är återkallat och delningar som vilar på det är borttagna.")
+    )
+    return redirect(access.case)
+
+
+@case_view(CaseAction.SHARE)
+@require_http_methods(["GET", "POST"])
+def share_create_view(request: HttpRequest, access: CaseAccess) -> HttpResponse:
+    form = ShareForm(request.POST or None, case=access.case)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.case_share(
+                case=access.case,
+                agency=data["agency"],
+                by=request.user,
+                consent=data["consent"],
+                legal_basis=data["legal_basis"],
+                legal_basis_citation=data["legal_basis_citation"],
+                scopes=frozenset(ConsentScope(s) for s in data["scopes"]),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Ärendet är delat med %(agency)s.") % data)
+            return redirect(access.case)
+    return _form_page(request, access, form, _("Dela ärendet"))
+
+
+@case_view(CaseAction.SHARE)
+@require_POST
+def share_revoke_view(request: HttpRequest, access: CaseAccess, pk: int) -> HttpResponse:
+    share = get_object_or_404(access.case.shares, pk=pk, revoked_at__isnull=True)
+    services.case_unshare(share=share, by=request.user)
+    messages.success(
+        request, _("Delningen med %(agency)s är borttagen.") % {"agency": share.agency}
+    )
+    return redirect(access.case)
+
+
+def _form_page(request: HttpRequest, access: CaseAccess, form, title: str) -> HttpResponse:
+    return render(
+        request,
+        "cases/form_page.html",
+        {"form": form, "case": access.case, "title": title},
+        status=400 if form.is_bound and form.errors else 200,
+    )

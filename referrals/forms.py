@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from avhopp.models import Agency
+from cases.forms import DATE_INPUT, TEXT_LIMIT
+from cases.models import Case, Consent
+from referrals.models import Referral
+from referrals.services import SECTION_SCOPES
+
+
+class ReferralForm(forms.ModelForm):
+    class Meta:
+        model = Referral
+        fields = [
+            "to_agency",
+            "external_recipient",
+            "intervention_kind",
+            "reason",
+            "summary",
+            "requested_start",
+            "contact_person",
+            "consent",
+            "include_interventions",
+            "include_threat_level",
+            "include_journal",
+        ]
+        widgets = {"requested_start": DATE_INPUT}
+        labels = {"consent": _("Samtycke som remissen vilar på")}
+
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.case = case
+        self.fields["to_agency"].queryset = Agency.objects.exclude(pk=case.owning_agency_id)
+        # Only current consents of this person: sections are offered as far as they allow.
+        self.fields["consent"].queryset = Consent.objects.filter(
+            individual=case.individual, withdrawn_at__isnull=True
+        ).select_related("recipient")
+        self.fields["reason"].max_length = TEXT_LIMIT
+        self.fields["summary"].max_length = TEXT_LIMIT
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        agency, external = data.get("to_agency"), data.get("external_recipient", "").strip()
+        if not agency and not external:
+            self.add_error(
+                "to_agency", _("Välj en mottagande myndighet eller ange en extern mottagare.")
+            )
+        if agency and external:
+            self.add_error(
+                "external_recipient", _("Ange antingen myndighet eller extern mottagare.")
+            )
+        consent: Consent | None = data.get("consent")
+        if consent is not None:
+            if not consent.is_current():
+                self.add_error("consent", _("Samtycket gäller inte längre."))
+            elif agency and consent.recipient_id != agency.pk:
+                self.add_error("consent", _("Samtycket gäller en annan mottagare."))
+        for field, scope in SECTION_SCOPES.items():
+            if data.get(field) and (consent is None or not consent.covers(scope)):
+                self.add_error(field, _("Samtycket täcker inte det här avsnittet."))
+        return data
+
+
+class SipForm(forms.ModelForm):
+    class Meta:
+        model = Referral
+        fields = [
+            "overall_responsibility",
+            "next_follow_up",
+            "contact_person",
+            "summary",
+            "consent",
+        ]
+        widgets = {"next_follow_up": DATE_INPUT}
+        labels = {"consent": _("Samtycke som planen vilar på")}
+
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["overall_responsibility"].required = True
+        self.fields["next_follow_up"].required = True
+        # A SIP always requires consent (SoL 2:7, HSL 16:4).
+        self.fields["consent"].required = True
+        self.fields["consent"].queryset = Consent.objects.filter(
+            individual=case.individual, withdrawn_at__isnull=True
+        ).select_related("recipient")
+
+    def clean_consent(self) -> Consent:
+        consent = self.cleaned_data["consent"]
+        if not consent.is_current():
+            raise forms.ValidationError(_("Samtycket gäller inte längre."))
+        return consent
+
+
+class AnswerForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Svar"),
+        choices=[("accept", _("Acceptera")), ("decline", _("Avböj"))],
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label=_("Kommentar"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=2000,
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("decision") == "decline" and not data.get("comment", "").strip():
+            self.add_error("comment", _("Ange varför remissen avböjs."))
+        return data

@@ -1,0 +1,55 @@
+"""Permission-aware reads of referrals: through the case for the sender, or by address."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+
+from avhopp.audit import audit_record
+from avhopp.models import AuditAction
+from cases.policy import CONTENT_ROLES, CaseAccess
+from cases.selectors import cases_visible_to
+from referrals.models import DELIVERED_STATUSES, Referral
+
+if TYPE_CHECKING:
+    from avhopp.models import User
+
+
+def referrals_visible_to(user: User) -> QuerySet[Referral]:
+    """The sending agency's staff see its referrals on cases they can see; the receiving
+    agency sees what was sent to it, without seeing the rest of the case."""
+    if not user.is_authenticated or user.role not in CONTENT_ROLES:
+        return Referral.objects.none()
+    sent = Q(from_agency_id=user.agency_id) & Exists(
+        cases_visible_to(user).filter(pk=OuterRef("case_id"))
+    )
+    received = Q(to_agency_id=user.agency_id, status__in=DELIVERED_STATUSES)
+    return Referral.objects.filter(sent | received)
+
+
+def referrals_of_case(access: CaseAccess) -> QuerySet[Referral]:
+    return (
+        referrals_visible_to(access.user)
+        .filter(case=access.case)
+        .select_related("to_agency", "created_by")
+    )
+
+
+def get_referral_for_user(user: User, pk: int) -> Referral:
+    referral = (
+        referrals_visible_to(user)
+        .select_related("case__individual", "from_agency", "to_agency", "created_by")
+        .filter(pk=pk)
+        .first()
+    )
+    if referral is None:
+        audit_record(
+            actor=user,
+            action=AuditAction.ACCESS_DENIED,
+            object_type="referrals.Referral",
+            object_id=str(pk),
+        )
+        raise Http404
+    return referral

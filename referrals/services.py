@@ -1,0 +1,216 @@
+"""Referral writes and document generation."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from avhopp.audit import audit_record
+from avhopp.models import AuditAction
+from cases.masking import shown_identity
+from cases.models import Case, ConsentScope
+from referrals.models import DocumentKind, Referral, ReferralStatus
+from referrals.pdf import render_pdf
+from referrals.storage import write_document
+
+if TYPE_CHECKING:
+    from avhopp.models import User
+    from cases.models import Consent
+
+logger = logging.getLogger(__name__)
+
+SECTION_SCOPES = {
+    "include_interventions": ConsentScope.INTERVENTIONS,
+    "include_threat_level": ConsentScope.THREAT_LEVEL,
+    "include_journal": ConsentScope.JOURNAL,
+}
+
+
+def sections_allowed(consent: Consent | None) -> set[str]:
+    """A document may carry only the sections its consent covers; basics always."""
+    if consent is None:
+        return set()
+    return {field for field, scope in SECTION_SCOPES.items() if consent.covers(scope)}
+
+
+@transaction.atomic
+def referral_create(*, case: Case, by: User, **fields: Any) -> Referral:
+    consent = fields.get("consent")
+    allowed = sections_allowed(consent)
+    for field in SECTION_SCOPES:
+        if fields.get(field) and field not in allowed:
+            raise ValidationError(_("Samtycket täcker inte alla valda avsnitt."))
+    referral = Referral(case=case, from_agency=case.owning_agency, created_by=by, **fields)
+    referral.full_clean()
+    referral.save()
+    audit_record(actor=by, action=AuditAction.REFERRAL_CREATE, obj=referral, case_id=case.pk)
+    _queue(referral)
+    return referral
+
+
+def _queue(referral: Referral) -> None:
+    """Mark as queued now; publish only after commit, so the worker finds the row."""
+    referral.status = ReferralStatus.QUEUED
+    referral.queued_at = timezone.now()
+    referral.error_message = ""
+    referral.save(update_fields=["status", "queued_at", "error_message"])
+    transaction.on_commit(lambda: enqueue_generation(referral.pk))
+
+
+def enqueue_generation(referral_id: int) -> bool:
+    """Publish the job. With the broker down, the referral stays queued for the requeuer."""
+    from referrals.tasks import generate_document
+
+    try:
+        generate_document.delay(referral_id)
+    except Exception:  # a broker outage must never lose the referral or fail the request
+        logger.warning("broker unavailable; referral %s left queued", referral_id, exc_info=True)
+        return False
+    return True
+
+
+@transaction.atomic
+def referral_retry(*, referral: Referral, by: User) -> None:
+    referral = Referral.objects.select_for_update().get(pk=referral.pk)
+    if referral.status != ReferralStatus.FAILED:
+        raise ValidationError(_("Bara en misslyckad remiss kan försökas igen."))
+    _queue(referral)
+    audit_record(
+        actor=by,
+        action=AuditAction.REFERRAL_CREATE,
+        obj=referral,
+        case_id=referral.case_id,
+        reason="retry",
+    )
+
+
+def referrals_requeue_stale(*, older_than: timedelta = timedelta(minutes=2)) -> int:
+    """Re-publish referrals stuck in the queue (broker was down, or a worker vanished)."""
+    cutoff = timezone.now() - older_than
+    stale = list(
+        Referral.objects.filter(
+            status__in=[ReferralStatus.QUEUED, ReferralStatus.GENERATING], queued_at__lt=cutoff
+        ).values_list("pk", flat=True)[:500]
+    )
+    requeued = 0
+    for referral_id in stale:
+        Referral.objects.filter(pk=referral_id).update(queued_at=timezone.now())
+        requeued += enqueue_generation(referral_id)
+    return requeued
+
+
+def document_filename(referral: Referral) -> str:
+    return f"referrals/{referral.pk}.pdf"
+
+
+def referral_render(*, referral_id: int) -> None:
+    """Render the referral's document. Idempotent: a re-run leaves the same single file."""
+    with transaction.atomic():
+        referral = Referral.objects.select_for_update().filter(pk=referral_id).first()
+        if referral is None or referral.status not in (
+            ReferralStatus.QUEUED,
+            ReferralStatus.GENERATING,
+        ):
+            return  # already done (a redelivered or duplicate job) or never submitted
+        referral.status = ReferralStatus.GENERATING
+        referral.attempts += 1
+        referral.save(update_fields=["status", "attempts"])
+    html = referral_html(referral_id=referral_id)
+    pdf = render_pdf(html)
+    relative = document_filename(referral)
+    write_document(relative, pdf.content)
+    with transaction.atomic():
+        referral = Referral.objects.select_for_update().get(pk=referral_id)
+        referral.document_path = relative
+        referral.document_sha256 = hashlib.sha256(pdf.content).hexdigest()
+        referral.document_size = len(pdf.content)
+        referral.page_count = pdf.page_count
+        referral.generated_at = timezone.now()
+        referral.status = ReferralStatus.READY
+        referral.error_message = ""
+        referral.save(
+            update_fields=[
+                "document_path",
+                "document_sha256",
+                "document_size",
+                "page_count",
+                "generated_at",
+                "status",
+                "error_message",
+            ]
+        )
+
+
+def referral_mark_failed(*, referral_id: int, error: str) -> None:
+    Referral.objects.filter(
+        pk=referral_id, status__in=[ReferralStatus.QUEUED, ReferralStatus.GENERATING]
+    ).update(status=ReferralStatus.FAILED, error_message=error[:300])
+
+
+def referral_html(*, referral_id: int) -> str:
+    """The document's HTML: masked identity, chosen sections, never threat details."""
+    referral = Referral.objects.select_related(
+        "case__individual", "case__responsible", "from_agency", "to_agency", "consent__recipient"
+    ).get(pk=referral_id)
+    case = referral.case
+    context: dict[str, Any] = {
+        "referral": referral,
+        "case": case,
+        # Documents leave the owning agency: a protected identity is always masked in them.
+        "identity": shown_identity(case.individual, revealed=False),
+        "today": timezone.localdate(),
+    }
+    is_sip = referral.kind == DocumentKind.SIP
+    if referral.include_interventions or is_sip:
+        context["interventions"] = list(case.interventions.select_related("provider_agency"))
+    if referral.include_threat_level:
+        context["threat"] = case.threat_assessments.defer("details").first()
+    if referral.include_journal:
+        context["journal"] = list(case.journal_entries.select_related("author")[:20])
+    if is_sip:
+        context["participants"] = sorted(
+            {referral.from_agency.name}
+            | {i.provider_display for i in context["interventions"]}
+            | set(
+                case.shares.filter(revoked_at__isnull=True).values_list("agency__name", flat=True)
+            )
+        )
+    template = "referrals/sip_document.html" if is_sip else "referrals/referral_document.html"
+    with translation.override("sv"):
+        return render_to_string(template, context)
+
+
+@transaction.atomic
+def referral_send(*, referral: Referral, by: User) -> None:
+    referral = Referral.objects.select_for_update().get(pk=referral.pk)
+    if referral.status != ReferralStatus.READY:
+        raise ValidationError(_("Remissen kan skickas först när dokumentet är klart."))
+    referral.status = ReferralStatus.SENT
+    referral.save(update_fields=["status"])
+    audit_record(actor=by, action=AuditAction.REFERRAL_SEND, obj=referral, case_id=referral.case_id)
+
+
+@transaction.atomic
+def referral_answer(*, referral: Referral, by: User, accepted: bool, comment: str) -> None:
+    referral = Referral.objects.select_for_update().get(pk=referral.pk)
+    if referral.status != ReferralStatus.SENT or referral.to_agency_id != by.agency_id:
+        raise ValidationError(_("Remissen kan inte besvaras nu."))
+    referral.status = ReferralStatus.ACCEPTED if accepted else ReferralStatus.DECLINED
+    referral.answered_by, referral.answered_at = by, timezone.now()
+    referral.answer_comment = comment.strip()
+    referral.save(update_fields=["status", "answered_by", "answered_at", "answer_comment"])
+    audit_record(
+        actor=by,
+        action=AuditAction.REFERRAL_ANSWER,
+        obj=referral,
+        case_id=referral.case_id,
+        reason=referral.status,
+    )

@@ -1,0 +1,200 @@
+"""Referral pages: create from a case, follow progress, download, send, answer."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from avhopp.audit import audit_record
+from avhopp.models import AuditAction
+from cases.checkpoint import case_view
+from cases.policy import CONTENT_ROLES, CaseAccess, CaseAction
+from referrals import services
+from referrals.forms import AnswerForm, ReferralForm, SipForm
+from referrals.models import DocumentKind, ReferralStatus
+from referrals.selectors import get_referral_for_user, referrals_visible_to
+from referrals.storage import read_document
+
+
+@case_view(CaseAction.REFER)
+@require_http_methods(["GET", "POST"])
+def referral_create_view(request: HttpRequest, access: CaseAccess) -> HttpResponse:
+    return _create(request, access, ReferralForm, DocumentKind.REFERRAL, _("Ny remiss"))
+
+
+@case_view(CaseAction.REFER)
+@require_http_methods(["GET", "POST"])
+def sip_create_view(request: HttpRequest, access: CaseAccess) -> HttpResponse:
+    return _create(request, access, SipForm, DocumentKind.SIP, _("Ny SIP"))
+
+
+def _create(request, access: CaseAccess, form_class, kind: DocumentKind, title: str):
+    form = form_class(request.POST or None, case=access.case)
+    if request.method == "POST" and form.is_valid():
+        try:
+            referral = services.referral_create(
+                case=access.case, by=request.user, kind=kind, **form.cleaned_data
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return redirect(referral)
+    return render(
+        request,
+        "cases/form_page.html",
+        {"form": form, "case": access.case, "title": title},
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+@login_required
+def referral_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    referral = get_referral_for_user(request.user, pk)
+    audit_record(
+        actor=request.user,
+        action=AuditAction.REFERRAL_VIEW,
+        obj=referral,
+        case_id=referral.case_id,
+    )
+    is_receiver = referral.to_agency_id == request.user.agency_id
+    return render(
+        request,
+        "referrals/referral_detail.html",
+        {
+            "referral": referral,
+            "is_sender": referral.from_agency_id == request.user.agency_id,
+            "answer_form": AnswerForm()
+            if is_receiver and referral.status == ReferralStatus.SENT
+            else None,
+        },
+    )
+
+
+@never_cache
+@require_GET
+@login_required
+def referral_status_view(request: HttpRequest, pk: int) -> JsonResponse:
+    referral = get_referral_for_user(request.user, pk)
+    return JsonResponse(
+        {
+            "status": referral.status,
+            "label": referral.get_status_display(),
+            "pending": referral.is_pending,
+        }
+    )
+
+
+@never_cache
+@require_GET
+@login_required
+def referral_download_view(request: HttpRequest, pk: int) -> HttpResponse:
+    referral = get_referral_for_user(request.user, pk)
+    if not referral.document_path:
+        return HttpResponse(_("Dokumentet är inte klart."), status=409)
+    audit_record(
+        actor=request.user,
+        action=AuditAction.DOCUMENT_DOWNLOAD,
+        obj=referral,
+        case_id=referral.case_id,
+    )
+    response = FileResponse(
+        iter([read_document(referral.document_path)]),
+        as_attachment=True,
+        filename=f"{referral.reference}.pdf",
+        content_type="application/pdf",
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+@login_required
+def referral_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
+    referral = _sender_referral(request, pk)
+    try:
+        services.referral_retry(referral=referral, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect(referral)
+
+
+@require_POST
+@login_required
+def referral_send_view(request: HttpRequest, pk: int) -> HttpResponse:
+    referral = _sender_referral(request, pk)
+    try:
+        services.referral_send(referral=referral, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, _("Remissen är skickad till %(to)s.") % {"to": referral.recipient_display}
+        )
+    return redirect(referral)
+
+
+def _sender_referral(request: HttpRequest, pk: int):
+    referral = get_referral_for_user(request.user, pk)
+    if referral.from_agency_id != request.user.agency_id or request.user.role != "coordinator":
+        raise PermissionDenied
+    return referral
+
+
+@require_POST
+@login_required
+def referral_answer_view(request: HttpRequest, pk: int) -> HttpResponse:
+    referral = get_referral_for_user(request.user, pk)
+    if referral.to_agency_id != request.user.agency_id:
+        raise PermissionDenied
+    form = AnswerForm(request.POST)
+    if form.is_valid():
+        try:
+            services.referral_answer(
+                referral=referral,
+                by=request.user,
+                accepted=form.cleaned_data["decision"] == "accept",
+                comment=form.cleaned_data["comment"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Svaret är skickat."))
+            return redirect(referral)
+    return render(
+        request,
+        "referrals/referral_detail.html",
+        {"referral": referral, "is_sender": False, "answer_form": form},
+        status=400,
+    )
+
+
+@login_required
+def referral_dashboard_view(request: HttpRequest) -> HttpResponse:
+    """Sent referrals by status, and the inbox of referrals addressed to my agency."""
+    if request.user.role not in CONTENT_ROLES:
+        raise PermissionDenied
+    visible = referrals_visible_to(request.user).select_related("to_agency", "from_agency")
+    sent = visible.filter(from_agency_id=request.user.agency_id)
+    groups = [
+        (
+            _("I kö eller under arbete"),
+            sent.filter(status__in=[ReferralStatus.QUEUED, ReferralStatus.GENERATING]),
+        ),
+        (_("Klara att skicka"), sent.filter(status=ReferralStatus.READY)),
+        (_("Skickade, väntar på svar"), sent.filter(status=ReferralStatus.SENT)),
+        (_("Accepterade"), sent.filter(status=ReferralStatus.ACCEPTED)),
+        (_("Avböjda"), sent.filter(status=ReferralStatus.DECLINED)),
+        (_("Misslyckades"), sent.filter(status=ReferralStatus.FAILED)),
+    ]
+    inbox = visible.filter(to_agency_id=request.user.agency_id)
+    return render(
+        request,
+        "referrals/dashboard.html",
+        {"groups": [(label, list(rows[:50])) for label, rows in groups], "inbox": inbox[:50]},
+    )

@@ -1,0 +1,248 @@
+"""Shared fixtures: agencies, one user per role, cases built through the real services."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
+from typing import Any
+
+import factory
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from avhopp.models import Agency, AgencyKind, Role, User
+from cases import services
+from cases.identity import luhn_check_digit
+from cases.models import Case, ConsentScope, Individual, ProtectionLevel, ReferralSource
+
+# Django refuses ORM calls from a thread with a running event loop; Playwright's sync API
+# runs one in the test thread, while the database work it checks is plain synchronous code.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+PASSWORD = "Correct-horse-battery-9"
+
+
+def make_personnummer(born: date, serial: int) -> str:
+    nine = f"{born:%y%m%d}{serial:03d}"
+    return f"{born:%Y%m%d}{serial:03d}{luhn_check_digit(nine)}"
+
+
+class AgencyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Agency
+
+    name = factory.Sequence(lambda n: f"Kommun {n}")
+    kind = AgencyKind.SOCIAL_SERVICES
+    municipality_code = factory.Sequence(lambda n: f"{1000 + n:04d}")
+    region = "Stockholm"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = "Test"
+    last_name = factory.Sequence(lambda n: f"Person{n}")
+    agency = factory.SubFactory(AgencyFactory)
+    role = Role.SOCIAL_WORKER
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def _saved(obj: User, create: bool, extracted: Any, **kwargs: Any) -> None:
+        if create:
+            obj.save()
+
+
+@pytest.fixture
+def municipality(db: None) -> Agency:
+    return AgencyFactory(name="Södertälje kommun", municipality_code="0181")
+
+
+@pytest.fixture
+def other_municipality(db: None) -> Agency:
+    return AgencyFactory(name="Botkyrka kommun", municipality_code="0127")
+
+
+@pytest.fixture
+def police_agency(db: None) -> Agency:
+    return AgencyFactory(name="Polisregion Stockholm", kind=AgencyKind.POLICE, municipality_code="")
+
+
+@pytest.fixture
+def prison_agency(db: None) -> Agency:
+    return AgencyFactory(
+        name="Kriminalvården", kind=AgencyKind.PRISON_PROBATION, municipality_code=""
+    )
+
+
+@pytest.fixture
+def make_user(db: None) -> Callable[..., User]:
+    def make(agency: Agency, role: Role = Role.SOCIAL_WORKER, **kwargs: Any) -> User:
+        return UserFactory(agency=agency, role=role, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def worker(make_user: Callable[..., User], municipality: Agency) -> User:
+    return make_user(municipality, Role.SOCIAL_WORKER, username="worker")
+
+
+@pytest.fixture
+def colleague(make_user: Callable[..., User], municipality: Agency) -> User:
+    return make_user(municipality, Role.SOCIAL_WORKER, username="colleague")
+
+
+@pytest.fixture
+def coordinator(make_user: Callable[..., User], municipality: Agency) -> User:
+    return make_user(municipality, Role.COORDINATOR, username="coordinator")
+
+
+@pytest.fixture
+def log_reviewer(make_user: Callable[..., User], municipality: Agency) -> User:
+    return make_user(municipality, Role.LOG_REVIEWER, username="reviewer")
+
+
+@pytest.fixture
+def agency_admin(make_user: Callable[..., User], municipality: Agency) -> User:
+    return make_user(municipality, Role.AGENCY_ADMIN, username="agencyadmin")
+
+
+@pytest.fixture
+def officer(make_user: Callable[..., User], police_agency: Agency) -> User:
+    return make_user(police_agency, Role.POLICE_OFFICER, username="officer")
+
+
+@pytest.fixture
+def outsider(make_user: Callable[..., User], other_municipality: Agency) -> User:
+    return make_user(other_municipality, Role.SOCIAL_WORKER, username="outsider")
+
+
+_serial = iter(range(100, 999))
+
+
+@pytest.fixture
+def make_case(db: None) -> Callable[..., Case]:
+    """A case created through the services, as the application itself would."""
+
+    def make(
+        by: User,
+        *,
+        protection_level: str = ProtectionLevel.NONE,
+        first_name: str = "Adam",
+        last_name: str = "Testsson",
+        born: date = date(1995, 3, 14),
+        address: str = "Storgatan 1, 151 00 Södertälje",
+        responsible: User | None = None,
+    ) -> Case:
+        individual = services.individual_create(
+            by=by,
+            first_name=first_name,
+            last_name=last_name,
+            personnummer=make_personnummer(born, next(_serial)),
+            protection_level=protection_level,
+            address=address,
+            phone="070-123 45 67",
+        )
+        return services.case_create(
+            by=by,
+            individual=individual,
+            referral_source=ReferralSource.POLICE,
+            responsible=responsible,
+        )
+
+    return make
+
+
+@pytest.fixture
+def case(make_case: Callable[..., Case], worker: User) -> Case:
+    return make_case(worker)
+
+
+@pytest.fixture
+def share_with(coordinator: User) -> Callable[..., Any]:
+    """Share a case with an agency on a fresh consent covering the given scopes."""
+
+    def share(
+        case: Case, agency: Agency, scopes: frozenset[ConsentScope] = frozenset(ConsentScope)
+    ):
+        consent = services.consent_create(
+            individual=case.individual,
+            case=case,
+            by=coordinator,
+            recipient=agency,
+            given_on=timezone.localdate() - timedelta(days=1),
+            valid_until=timezone.localdate() + timedelta(days=180),
+            document_reference="SAM-1",
+            **{f"scope_{scope.value}": True for scope in scopes},
+        )
+        return services.case_share(case=case, agency=agency, by=coordinator, consent=consent)
+
+    return share
+
+
+@pytest.fixture
+def login() -> Callable[[User], Client]:
+    def log_in(user: User) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return log_in
+
+
+@pytest.fixture
+def individual_count() -> Callable[[], int]:
+    return Individual.objects.count
+
+
+# --- Browser tests -------------------------------------------------------------------------
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    executable = os.environ.get("AVHOPP_CHROMIUM_PATH", "/usr/bin/chromium")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Any, live_server: Any) -> Iterator[Any]:
+    context = browser.new_context(base_url=live_server.url, locale="sv-SE")
+    context.set_default_timeout(15_000)
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+@pytest.fixture
+def browser_login(page: Any) -> Callable[[User], Any]:
+    def log_in(user: User) -> Any:
+        page.goto("/logga-in/")
+        page.get_by_label("Användarnamn").fill(user.username)
+        page.get_by_label("Lösenord").fill(PASSWORD)
+        page.get_by_role("button", name="Logga in").click()
+        page.wait_for_url("**/")
+        return page
+
+    return log_in
