@@ -13,7 +13,10 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-_PATTERN = re.compile(r"^(?P<century>\d{2})?(?P<yymmdd>\d{6})(?P<sep>[-+]?)(?P<serial>\d{4})$")
+# ASCII only: \d would also accept Arabic-Indic and full-width digits.
+_PATTERN = re.compile(
+    r"^(?P<century>\d{2})?(?P<yymmdd>\d{6})(?P<sep>[-+]?)(?P<serial>\d{4})$", re.ASCII
+)
 
 
 def luhn_check_digit(nine_digits: str) -> int:

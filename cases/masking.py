@@ -24,7 +24,7 @@ class ShownIdentity:
 
 def shown_identity(individual: Individual, *, revealed: bool = False) -> ShownIdentity:
     if not individual.personnummer:
-        number = f"{_('Reservnummer')} {individual.reserve_number}"
+        number = _("Reservnummer %(number)s") % {"number": individual.reserve_number}
     elif individual.is_protected and not revealed:
         number = mask_identity_number(individual.personnummer)
     else:

@@ -13,7 +13,6 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from avhopp.models import Agency
-from cases.identity import format_identity_number
 
 
 class ProtectionLevel(models.TextChoices):
@@ -79,13 +78,6 @@ class Individual(models.Model):
     @property
     def is_protected(self) -> bool:
         return self.protection_level != ProtectionLevel.NONE
-
-    @property
-    def identity_display(self) -> str:
-        """The unmasked identity. Templates go through cases.masking, never this, directly."""
-        if self.personnummer:
-            return format_identity_number(self.personnummer)
-        return f"{_('Reservnummer')} {self.reserve_number}"
 
 
 class CaseStatus(models.TextChoices):

@@ -122,7 +122,10 @@ def case_change_status(*, case: Case, to_status: str, by: User, reason: str = ""
     if to_status not in allowed_transitions(case.status):
         raise ValidationError(
             _("Ärendet kan inte gå från %(from)s till %(to)s.")
-            % {"from": case.get_status_display(), "to": CaseStatus(to_status).label}
+            % {
+                "from": case.get_status_display(),
+                "to": dict(CaseStatus.choices).get(to_status, "?"),
+            }
         )
     if to_status in STATUSES_NEEDING_REASON and not reason.strip():
         raise ValidationError(_("Ange ett skäl för att avsluta eller avbryta ärendet."))

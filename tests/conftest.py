@@ -24,6 +24,12 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 PASSWORD = "Correct-horse-battery-9"
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    # Production hashing is deliberately slow; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def make_personnummer(born: date, serial: int) -> str:
     nine = f"{born:%y%m%d}{serial:03d}"
     return f"{born:%Y%m%d}{serial:03d}{luhn_check_digit(nine)}"

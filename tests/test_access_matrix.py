@@ -1,0 +1,939 @@
+"""Who may reach what: every URL that names an object, for every kind of viewer.
+
+The expectation table below is the contract. A new URL that takes an id fails
+`test_every_id_url_is_in_the_expectation_table` until it is added here with the status
+each actor must get. Statuses follow cases.policy: 404 for a case the viewer cannot see
+(unrelated agencies), 403 for an action the viewer's role may not take on a case it can
+see, a redirect to the outside-assignment reason page for owning-agency staff who are not
+responsible (then the real status once a reason is given), 405 for POST-only views.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+from guardian.shortcuts import get_perms
+
+from avhopp.audit import audit_record
+from avhopp.models import Agency, AgencyKind, AuditAction, AuditEvent, Role, User
+from cases import services
+from cases.identity import format_identity_number, mask_identity_number
+from cases.models import (
+    Case,
+    CaseGroupObjectPermission,
+    CaseShare,
+    Consent,
+    ConsentScope,
+    Intervention,
+    JournalEntry,
+    ProtectionLevel,
+    ThreatAssessment,
+)
+from cases.selectors import cases_visible_to
+from referrals import services as referral_services
+from referrals.models import DocumentKind, Referral, ReferralStatus
+from referrals.storage import write_document
+from tests.conftest import AgencyFactory
+
+# --- The expectation table ------------------------------------------------------------------
+
+# Column order of every row below.
+ACTORS = (
+    "worker",  # owning agency, responsible social worker
+    "colleague",  # owning agency, social worker, not responsible
+    "coordinator",  # owning agency, coordinator, not responsible
+    "log_reviewer",  # owning agency
+    "agency_admin",  # owning agency
+    "officer",  # police agency the case is shared with
+    "outsider",  # social worker of another municipality
+    "other_officer",  # a second police agency the case is NOT shared with
+    "anonymous",
+)
+REASON_ACTORS = frozenset({"colleague", "coordinator"})
+
+# Tokens: "200"/"403"/"404"/"405" = that status; "R<nnn>" = redirect to the outside-assignment
+# reason page until a reason is given, then <nnn>; "LOGIN" = redirect to the login page.
+# 405 = the view is POST-only and the viewer got past every access check (that is fine).
+
+
+@dataclass(frozen=True)
+class Expect:
+    child: str | None  # which object a `pk` in the URL names
+    methods: tuple[str, ...]  # methods the view accepts
+    row: str  # one token per actor, in ACTORS order
+
+    def token(self, actor: str) -> str:
+        tokens = self.row.split()
+        assert len(tokens) == len(ACTORS), f"row needs {len(ACTORS)} tokens: {self.row!r}"
+        return tokens[ACTORS.index(actor)]
+
+
+GET, POST, GET_POST = ("GET",), ("POST",), ("GET", "POST")
+
+#                              worker colleague coord  logrev admin  police outsid oth-pol anon
+TABLE: dict[str, Expect] = {
+    "cases:detail": Expect(None, GET, "200 R200 R200 403 403 200 404 404 LOGIN"),
+    "cases:outside_reason": Expect(None, GET_POST, "200 200 200 403 403 200 404 404 LOGIN"),
+    "cases:reveal": Expect(None, GET_POST, "200 403 R200 403 403 403 404 404 LOGIN"),
+    "cases:edit": Expect(None, GET_POST, "200 R200 R200 403 403 403 404 404 LOGIN"),
+    "cases:status": Expect(None, POST, "405 R405 R405 403 403 403 404 404 LOGIN"),
+    "cases:intervention_create": Expect(None, GET_POST, "200 R200 R200 403 403 403 404 404 LOGIN"),
+    "cases:intervention_edit": Expect(
+        "intervention", GET_POST, "200 R200 R200 403 403 403 404 404 LOGIN"
+    ),
+    "cases:journal_create": Expect(None, POST, "405 R405 R405 403 403 403 404 404 LOGIN"),
+    "cases:threat_create": Expect(None, GET_POST, "403 403 403 403 403 200 404 404 LOGIN"),
+    "cases:consent_create": Expect(None, GET_POST, "403 403 R200 403 403 403 404 404 LOGIN"),
+    "cases:consent_withdraw": Expect("consent", POST, "403 403 R405 403 403 403 404 404 LOGIN"),
+    "cases:share_create": Expect(None, GET_POST, "403 403 R200 403 403 403 404 404 LOGIN"),
+    "cases:share_revoke": Expect("share", POST, "403 403 R405 403 403 403 404 404 LOGIN"),
+    "audit:case_readers": Expect(None, GET, "403 403 R200 200 403 403 404 404 LOGIN"),
+    "referrals:create": Expect(None, GET_POST, "403 403 R200 403 403 403 404 404 LOGIN"),
+    "referrals:sip_create": Expect(None, GET_POST, "403 403 R200 403 403 403 404 404 LOGIN"),
+    # A referral (and its PDF, which carries the person's name, interventions and journal)
+    # is case content: owning-agency staff who are not responsible must give the same
+    # outside-assignment reason as for the case itself. Log reviewers and agency admins
+    # read no case content, and the referral was not sent to the police: 404.
+    "referrals:detail": Expect("referral", GET, "200 R200 R200 404 404 404 404 404 LOGIN"),
+    "referrals:download": Expect("referral", GET, "200 R200 R200 404 404 404 404 404 LOGIN"),
+    # The status poll carries no case content.
+    "referrals:status": Expect("referral", GET, "200 200 200 404 404 404 404 404 LOGIN"),
+    # POST-only and method-checked before anything else: a GET is 405 for everyone.
+    "referrals:retry": Expect("referral", POST, "405 405 405 405 405 405 405 405 405"),
+    "referrals:send": Expect("referral", POST, "405 405 405 405 405 405 405 405 405"),
+    "referrals:answer": Expect("referral", POST, "405 405 405 405 405 405 405 405 405"),
+}
+
+SKIPPED_PREFIXES = ("admin/", "i18n/")
+
+
+# --- URL discovery --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Discovered:
+    name: str  # namespaced, e.g. "cases:detail"
+    route: str
+    params: frozenset[str]
+
+
+def _params_of(pattern: Any) -> set[str]:
+    converters = getattr(pattern, "converters", None)
+    if converters:
+        return set(converters)
+    regex = getattr(pattern, "regex", None)
+    return set(regex.groupindex) if regex is not None else set()
+
+
+def _walk(
+    patterns: Iterable[URLPattern | URLResolver], namespaces: tuple[str, ...], route: str
+) -> Iterator[Discovered]:
+    for entry in patterns:
+        here = route + str(entry.pattern)
+        if here.startswith(SKIPPED_PREFIXES):
+            continue
+        if isinstance(entry, URLResolver):
+            inner = (*namespaces, entry.namespace) if entry.namespace else namespaces
+            params = _params_of(entry.pattern)
+            for found in _walk(entry.url_patterns, inner, here):
+                yield Discovered(found.name, found.route, found.params | params)
+        elif entry.name:
+            params = frozenset(_params_of(entry.pattern))
+            yield Discovered(":".join((*namespaces, entry.name)), here, params)
+
+
+def discover_id_patterns() -> list[Discovered]:
+    """Every named URL (outside admin/ and i18n/) that takes a parameter."""
+    found = _walk(get_resolver().url_patterns, (), "")
+    return [pattern for pattern in found if pattern.params]
+
+
+def test_discovery_finds_the_known_case_urls() -> None:
+    names = {pattern.name for pattern in discover_id_patterns()}
+    assert {"cases:detail", "cases:intervention_edit", "audit:case_readers"} <= names
+    assert not any(name.startswith("admin:") for name in names)
+
+
+def test_every_id_url_is_in_the_expectation_table() -> None:
+    discovered = {pattern.name: pattern for pattern in discover_id_patterns()}
+    missing = sorted(set(discovered) - set(TABLE))
+    assert not missing, f"URL patterns with an id and no access expectation: {missing}"
+    stale = sorted(set(TABLE) - set(discovered))
+    assert not stale, f"expectations for URL patterns that no longer exist: {stale}"
+    for name, pattern in discovered.items():
+        known = {"case_pk", "pk"}
+        assert pattern.params <= known, f"{name} takes unknown parameters {pattern.params}"
+        assert ("pk" in pattern.params) == (TABLE[name].child is not None), name
+
+
+# --- The world: one case of `municipality`, shared with the police ---------------------------
+
+
+@dataclass
+class World:
+    case: Case
+    users: dict[str, User]
+    intervention: Intervention
+    consent: Consent
+    share: CaseShare
+    referral: Referral
+    journal: JournalEntry
+    assessment: ThreatAssessment
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def children(self) -> dict[str, int]:
+        return {
+            "intervention": self.intervention.pk,
+            "consent": self.consent.pk,
+            "share": self.share.pk,
+            "referral": self.referral.pk,
+        }
+
+    def url(self, name: str) -> str:
+        pattern = next(p for p in discover_id_patterns() if p.name == name)
+        kwargs: dict[str, int] = {}
+        if "case_pk" in pattern.params:
+            kwargs["case_pk"] = self.case.pk
+        if "pk" in pattern.params:
+            child = TABLE[name].child
+            assert child is not None
+            kwargs["pk"] = self.children()[child]
+        return reverse(name, kwargs=kwargs)
+
+    def id_urls(self) -> dict[str, str]:
+        return {pattern.name: self.url(pattern.name) for pattern in discover_id_patterns()}
+
+
+def ready_referral(case: Case, by: User, to_agency: Agency) -> Referral:
+    """A referral whose document is ready, so download answers 200 for those allowed."""
+    referral = referral_services.referral_create(
+        case=case,
+        by=by,
+        kind=DocumentKind.REFERRAL,
+        to_agency=to_agency,
+        contact_person="Kontakt Kontaktsson",
+        reason="Behöver stöd",
+    )
+    relative = referral_services.document_filename(referral)
+    write_document(relative, b"%PDF-1.4\n% test document\n")
+    Referral.objects.filter(pk=referral.pk).update(
+        status=ReferralStatus.READY,
+        document_path=relative,
+        document_sha256="0" * 64,
+        document_size=24,
+        page_count=1,
+        generated_at=timezone.now(),
+    )
+    referral.refresh_from_db()
+    return referral
+
+
+@pytest.fixture
+def second_police(db: None) -> Agency:
+    return AgencyFactory(name="Polisregion Syd", kind=AgencyKind.POLICE, municipality_code="")
+
+
+@pytest.fixture
+def other_officer(make_user: Callable[..., User], second_police: Agency) -> User:
+    return make_user(second_police, Role.POLICE_OFFICER, username="otherofficer")
+
+
+@pytest.fixture
+def world(
+    settings: Any,
+    tmp_path: Any,
+    case: Case,
+    worker: User,
+    colleague: User,
+    coordinator: User,
+    log_reviewer: User,
+    agency_admin: User,
+    officer: User,
+    outsider: User,
+    other_officer: User,
+    police_agency: Agency,
+    prison_agency: Agency,
+    share_with: Callable[..., CaseShare],
+) -> World:
+    settings.DOCUMENT_ROOT = tmp_path / "documents"
+    share = share_with(
+        case, police_agency, frozenset({ConsentScope.INTERVENTIONS, ConsentScope.THREAT_LEVEL})
+    )
+    intervention = services.intervention_create(
+        case=case, by=worker, kind="work", provider_name="Arbetsförmedlingen", goal="Arbete"
+    )
+    journal = services.journal_entry_create(case=case, by=worker, text="Första samtalet.")
+    assessment = services.threat_assessment_create(
+        case=case,
+        by=officer,
+        level="elevated",
+        summary="Förhöjd hotbild.",
+        details="Uppgifter från källa.",
+        next_review_date=timezone.localdate() + timedelta(days=30),
+    )
+    referral = ready_referral(case, coordinator, prison_agency)
+    users = {
+        "worker": worker,
+        "colleague": colleague,
+        "coordinator": coordinator,
+        "log_reviewer": log_reviewer,
+        "agency_admin": agency_admin,
+        "officer": officer,
+        "outsider": outsider,
+        "other_officer": other_officer,
+    }
+    return World(
+        case=case,
+        users=users,
+        intervention=intervention,
+        consent=share.consent,
+        share=share,
+        referral=referral,
+        journal=journal,
+        assessment=assessment,
+    )
+
+
+def client_for(world: World, actor: str, login: Callable[[User], Client]) -> Client:
+    return Client() if actor == "anonymous" else login(world.users[actor])
+
+
+def give_outside_reason(client: Client, case: Case, reason: str = "joint_meeting") -> None:
+    response = client.post(reverse("cases:outside_reason", args=[case.pk]), {"reason": reason})
+    assert response.status_code == 302, response.status_code
+
+
+# --- GET matrix -----------------------------------------------------------------------------
+
+
+def _mismatch(name: str, url: str, token: str, response: Any, reason_url: str) -> str | None:
+    got = response.status_code
+    location = response.get("Location", "")
+    if token.startswith("R"):
+        want = "302 to the reason page"
+        next_part = urlencode({"next": url})
+        ok = got == 302 and location == f"{reason_url}?{next_part}"
+    elif token == "LOGIN":
+        want = "302 to login"
+        ok = got == 302 and location.startswith(reverse("login"))
+    else:
+        want = token
+        ok = got == int(token)
+    return None if ok else f"{name} {url}: want {want}, got {got} {location}".rstrip()
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_get_on_every_id_url(actor: str, world: World, login: Callable[[User], Client]) -> None:
+    client = client_for(world, actor, login)
+    reason_url = reverse("cases:outside_reason", args=[world.case.pk])
+    urls = world.id_urls()
+    failures = [
+        _mismatch(name, url, TABLE[name].token(actor), client.get(url), reason_url)
+        for name, url in urls.items()
+    ]
+    if actor in REASON_ACTORS:
+        give_outside_reason(client, world.case)
+        failures += [
+            _mismatch(
+                name, url, TABLE[name].token(actor).removeprefix("R"), client.get(url), reason_url
+            )
+            for name, url in urls.items()
+        ]
+    problems = [failure for failure in failures if failure]
+    assert not problems, f"{actor}:\n" + "\n".join(problems)
+
+
+def test_reason_redirect_keeps_where_the_reader_was_going(
+    world: World, login: Callable[[User], Client]
+) -> None:
+    client = login(world.users["colleague"])
+    target = world.url("cases:edit")
+    response = client.get(target)
+    assert response.status_code == 302
+    response = client.post(response["Location"], {"reason": "covering", "next": target})
+    assert response.status_code == 302
+    assert response["Location"] == target
+    assert client.get(target).status_code == 200
+
+
+# --- POST from unrelated users ----------------------------------------------------------------
+
+
+def _post_data(name: str, world: World) -> dict[str, Any]:
+    future = (timezone.localdate() + timedelta(days=60)).isoformat()
+    today = timezone.localdate().isoformat()
+    outsider_agency = world.users["outsider"].agency_id
+    return {
+        "cases:outside_reason": {"reason": "urgent"},
+        "cases:reveal": {"reason": "urgent"},
+        "cases:edit": {"motivation_notes": "INTRÅNG"},
+        "cases:status": {"to_status": "initial_assessment"},
+        "cases:intervention_create": {"kind": "work", "provider_name": "X", "status": "planned"},
+        "cases:intervention_edit": {
+            "kind": "work",
+            "provider_name": "X",
+            "status": "cancelled",
+            "goal": "INTRÅNG",
+        },
+        "cases:journal_create": {"text": "INTRÅNG"},
+        "cases:threat_create": {
+            "level": "severe",
+            "summary": "INTRÅNG",
+            "next_review_date": future,
+        },
+        "cases:consent_create": {
+            "recipient": outsider_agency,
+            "scope_journal": "on",
+            "given_on": today,
+            "document_reference": "INTRÅNG",
+        },
+        "cases:consent_withdraw": {},
+        "cases:share_create": {
+            "agency": outsider_agency,
+            "legal_basis": "osl_10_2",
+            "legal_basis_citation": "INTRÅNG",
+            "scopes": ["journal"],
+        },
+        "cases:share_revoke": {},
+        "referrals:create": {"to_agency": outsider_agency, "contact_person": "INTRÅNG"},
+        "referrals:sip_create": {
+            "overall_responsibility": "INTRÅNG",
+            "next_follow_up": future,
+            "contact_person": "INTRÅNG",
+            "consent": world.consent.pk,
+        },
+        "referrals:retry": {},
+        "referrals:send": {},
+        "referrals:answer": {"decision": "accept"},
+    }.get(name, {})
+
+
+def snapshot(case: Case) -> dict[str, Any]:
+    """Everything an unauthorised POST could change about the case."""
+    case.refresh_from_db()
+    return {
+        "case": (case.status, case.motivation_notes, case.threat_level, case.updated_at),
+        "interventions": list(
+            Intervention.objects.filter(case=case).values_list("pk", "status", "goal")
+        ),
+        "journal": JournalEntry.objects.filter(case=case).count(),
+        "threats": ThreatAssessment.objects.filter(case=case).count(),
+        "consents": list(
+            Consent.objects.filter(individual=case.individual).values_list("pk", "withdrawn_at")
+        ),
+        "shares": list(CaseShare.objects.filter(case=case).values_list("pk", "revoked_at")),
+        "referrals": list(Referral.objects.filter(case=case).values_list("pk", "status")),
+        "grants": sorted(
+            CaseGroupObjectPermission.objects.filter(content_object=case).values_list(
+                "group_id", "permission_id"
+            )
+        ),
+        "events": AuditEvent.objects.exclude(action=AuditAction.ACCESS_DENIED).count(),
+    }
+
+
+@pytest.mark.parametrize("actor", ["outsider", "other_officer"])
+def test_post_from_unrelated_users_is_404_and_changes_nothing(
+    actor: str, world: World, login: Callable[[User], Client]
+) -> None:
+    client = login(world.users[actor])
+    before = snapshot(world.case)
+    failures = []
+    posted = 0
+    for name, url in world.id_urls().items():
+        if "POST" not in TABLE[name].methods:
+            continue
+        posted += 1
+        response = client.post(url, _post_data(name, world))
+        if response.status_code != 404:
+            failures.append(f"{name} {url}: want 404, got {response.status_code}")
+    assert posted >= 15
+    assert not failures, "\n".join(failures)
+    assert snapshot(world.case) == before
+
+
+# --- Leak check -----------------------------------------------------------------------------
+
+FOREIGN_FIRST, FOREIGN_LAST = "Zlatislava", "Quarnbergsdotter"
+FOREIGN_ADDRESS = "Gömda gränd 77, 147 91 Grödinge"
+FOREIGN_DETAILS = "Källan Korpgluggen uppger kontrakt utfärdat i Vårby gård"
+FOREIGN_SUMMARY = "Hotbild från nätverket Svartkråkan"
+FOREIGN_JOURNAL = "Journalanteckning Blåmesvägen hemligt möte"
+FOREIGN_GOAL = "Insatsmål Lindormsgatan boende"
+
+
+@pytest.fixture
+def foreign_case(
+    make_case: Callable[..., Case],
+    make_user: Callable[..., User],
+    other_municipality: Agency,
+    outsider: User,
+    other_officer: User,
+    second_police: Agency,
+) -> Case:
+    """A case of another municipality, shared with a police agency other than `officer`'s."""
+    foreign_coordinator = make_user(other_municipality, Role.COORDINATOR, username="fcoord")
+    case = make_case(
+        outsider,
+        first_name=FOREIGN_FIRST,
+        last_name=FOREIGN_LAST,
+        born=date(1988, 11, 23),
+        address=FOREIGN_ADDRESS,
+    )
+    consent = services.consent_create(
+        individual=case.individual,
+        case=case,
+        by=foreign_coordinator,
+        recipient=second_police,
+        given_on=timezone.localdate() - timedelta(days=1),
+        valid_until=timezone.localdate() + timedelta(days=100),
+        document_reference="F-1",
+        scope_interventions=True,
+        scope_threat_level=True,
+        scope_journal=True,
+    )
+    services.case_share(case=case, agency=second_police, by=foreign_coordinator, consent=consent)
+    services.threat_assessment_create(
+        case=case,
+        by=other_officer,
+        level="severe",
+        summary=FOREIGN_SUMMARY,
+        details=FOREIGN_DETAILS,
+        next_review_date=timezone.localdate() + timedelta(days=10),
+    )
+    services.intervention_create(
+        case=case, by=outsider, kind="protected_housing", provider_name="Jour", goal=FOREIGN_GOAL
+    )
+    services.journal_entry_create(case=case, by=outsider, text=FOREIGN_JOURNAL)
+    return case
+
+
+def foreign_strings(case: Case) -> list[str]:
+    number = case.individual.personnummer
+    assert number is not None
+    return [
+        FOREIGN_FIRST,
+        FOREIGN_LAST,
+        number,
+        format_identity_number(number),
+        f"{number[2:8]}-{number[8:]}",
+        FOREIGN_ADDRESS,
+        "Gömda gränd",
+        FOREIGN_DETAILS,
+        "Korpgluggen",
+        FOREIGN_SUMMARY,
+        FOREIGN_JOURNAL,
+        FOREIGN_GOAL,
+    ]
+
+
+def body_of(response: Any) -> str:
+    if getattr(response, "streaming", False):
+        raw = b"".join(
+            chunk if isinstance(chunk, bytes) else str(chunk).encode()
+            for chunk in response.streaming_content
+        )
+    else:
+        raw = response.content
+    return raw.decode("utf-8", errors="replace")
+
+
+def without_echo(body: str, query: str, full_path: str) -> str:
+    """Remove the places a page legitimately echoes the viewer's own search input."""
+    for echoed in (query, full_path):
+        for form in {echoed, html.escape(echoed), html.escape(echoed, quote=False)}:
+            body = body.replace(f'value="{form}"', 'value=""')
+    return body
+
+
+LEAK_ACTORS = ("worker", "colleague", "coordinator", "log_reviewer", "agency_admin", "officer")
+
+
+@pytest.mark.parametrize("actor", LEAK_ACTORS)
+def test_nothing_of_a_foreign_case_leaks(
+    actor: str, world: World, foreign_case: Case, login: Callable[[User], Client]
+) -> None:
+    client = login(world.users[actor])
+    if actor in REASON_ACTORS:
+        give_outside_reason(client, world.case)
+    number = foreign_case.individual.personnummer
+    assert number is not None
+    name = f"{FOREIGN_FIRST} {FOREIGN_LAST}"
+    searches = [
+        ("/arenden/", {"q": name}),
+        ("/arenden/", {"q": FOREIGN_LAST}),
+        ("/arenden/", {"q": number}),
+        ("/arenden/", {"q": format_identity_number(number)}),
+        ("/arenden/nytt/", {"q": name}),
+        ("/arenden/nytt/", {"q": number}),
+    ]
+    plain = ["/", "/arenden/", "/remisser/", "/logg/", "/logg/export.csv", "/admin/"]
+    plain += list(world.id_urls().values())
+    requests: list[tuple[str, dict[str, str]]] = [(url, {}) for url in plain] + searches
+    needles = foreign_strings(foreign_case)
+    leaks = []
+    for url, params in requests:
+        response = client.get(url, params)
+        body = body_of(response)
+        if params:
+            body = without_echo(body, params["q"], response.wsgi_request.get_full_path())
+        for needle in needles:
+            if needle in body:
+                leaks.append(f"{url} {params}: {needle!r}")
+        if url == "/admin/":
+            assert response.status_code == 302, "non-staff must be sent to the admin login"
+    assert not leaks, "foreign data in responses:\n" + "\n".join(leaks)
+
+
+def test_leak_check_would_notice_the_foreign_case(
+    foreign_case: Case, outsider: User, login: Callable[[User], Client]
+) -> None:
+    """The needles are real: the owner of the foreign case does see them."""
+    client = login(outsider)
+    body = body_of(client.get(reverse("cases:detail", args=[foreign_case.pk])))
+    number = foreign_case.individual.personnummer
+    assert number is not None
+    for needle in (FOREIGN_FIRST, FOREIGN_ADDRESS, format_identity_number(number), FOREIGN_GOAL):
+        assert needle in body
+
+
+# --- Threat details -------------------------------------------------------------------------
+
+
+def test_threat_details_only_for_police(world: World, login: Callable[[User], Client]) -> None:
+    url = world.url("cases:detail")
+    summary, details = world.assessment.summary, world.assessment.details
+    body = login(world.users["officer"]).get(url).content.decode()
+    assert summary in body
+    assert details in body
+    assert 'data-testid="threat-details"' in body
+    for actor in ("worker", "coordinator", "colleague"):
+        client = login(world.users[actor])
+        if actor in REASON_ACTORS:
+            give_outside_reason(client, world.case)
+        response = client.get(url)
+        assert response.status_code == 200
+        text = response.content.decode()
+        assert summary in text, actor
+        assert details not in text, actor
+        assert 'data-testid="threat-details"' not in text, actor
+
+
+# --- Protected identity ---------------------------------------------------------------------
+
+PROTECTED_ADDRESS = "Skyddsvägen 9, 111 22 Hemlunda"
+
+
+@pytest.fixture
+def protected_case(
+    make_case: Callable[..., Case],
+    worker: User,
+    police_agency: Agency,
+    share_with: Callable[..., CaseShare],
+) -> Case:
+    case = make_case(
+        worker,
+        first_name="Sigrid",
+        last_name="Skyddad",
+        born=date(1990, 6, 1),
+        protection_level=ProtectionLevel.PROTECTED_REGISTRATION,
+        address=PROTECTED_ADDRESS,
+    )
+    share_with(case, police_agency)
+    return case
+
+
+@pytest.mark.parametrize("actor", ["worker", "colleague", "coordinator", "officer"])
+def test_protected_identity_is_masked_in_list_and_detail(
+    actor: str, protected_case: Case, request: pytest.FixtureRequest, login: Callable
+) -> None:
+    client = login(request.getfixturevalue(actor))
+    if actor in REASON_ACTORS:
+        give_outside_reason(client, protected_case)
+    number = protected_case.individual.personnummer
+    assert number is not None
+    masked = mask_identity_number(number)
+    assert masked == f"{number[:8]}-****"
+    listing = client.get(reverse("cases:list")).content.decode()
+    detail = client.get(reverse("cases:detail", args=[protected_case.pk]))
+    assert detail.status_code == 200
+    detail_body = detail.content.decode()
+    assert protected_case.reference in listing
+    for body in (listing, detail_body):
+        assert masked in body
+        assert number not in body
+        assert format_identity_number(number) not in body
+        assert PROTECTED_ADDRESS not in body
+        assert "Skyddsvägen" not in body
+    # The list has no address column at all; the detail page says the address is protected.
+    assert "Skyddad adress" in detail_body
+
+
+@pytest.mark.parametrize(
+    ("actor", "finds"),
+    [("worker", True), ("coordinator", True), ("colleague", False), ("officer", False)],
+)
+def test_search_by_protected_number(
+    actor: str,
+    finds: bool,
+    protected_case: Case,
+    request: pytest.FixtureRequest,
+    login: Callable[[User], Client],
+) -> None:
+    client = login(request.getfixturevalue(actor))
+    number = protected_case.individual.personnummer
+    assert number is not None
+    for query in (number, format_identity_number(number)):
+        body = client.get(reverse("cases:list"), {"q": query}).content.decode()
+        assert (protected_case.reference in body) is finds, query
+
+
+@pytest.mark.parametrize("actor", ["worker", "coordinator"])
+def test_reveal_shows_full_identity_and_is_logged(
+    actor: str,
+    protected_case: Case,
+    request: pytest.FixtureRequest,
+    login: Callable[[User], Client],
+) -> None:
+    client = login(request.getfixturevalue(actor))
+    if actor in REASON_ACTORS:
+        give_outside_reason(client, protected_case)
+    reveal = reverse("cases:reveal", args=[protected_case.pk])
+    detail = reverse("cases:detail", args=[protected_case.pk])
+    number = protected_case.individual.personnummer
+    assert number is not None
+    assert client.get(reveal).status_code == 200
+    assert AuditEvent.objects.filter(action=AuditAction.IDENTITY_REVEAL).count() == 0
+    response = client.post(reveal, {"reason": "other", "other": "Kontakt med Skatteverket"})
+    assert response.status_code == 302
+    events = AuditEvent.objects.filter(action=AuditAction.IDENTITY_REVEAL)
+    assert events.count() == 1
+    event = events.get()
+    assert event.reason == "other: Kontakt med Skatteverket"
+    assert event.case_id == protected_case.pk
+    assert event.individual_id == protected_case.individual_id
+    assert event.user_id == request.getfixturevalue(actor).pk
+    body = client.get(detail).content.decode()
+    assert format_identity_number(number) in body
+    assert PROTECTED_ADDRESS in body
+    assert AuditEvent.objects.filter(action=AuditAction.IDENTITY_REVEAL).count() == 1
+
+
+@pytest.mark.parametrize("actor", ["colleague", "officer"])
+def test_reveal_is_forbidden(
+    actor: str,
+    protected_case: Case,
+    request: pytest.FixtureRequest,
+    login: Callable[[User], Client],
+) -> None:
+    client = login(request.getfixturevalue(actor))
+    if actor in REASON_ACTORS:
+        give_outside_reason(client, protected_case)
+    reveal = reverse("cases:reveal", args=[protected_case.pk])
+    assert client.get(reveal).status_code == 403
+    assert client.post(reveal, {"reason": "urgent"}).status_code == 403
+    assert not AuditEvent.objects.filter(action=AuditAction.IDENTITY_REVEAL).exists()
+    body = client.get(reverse("cases:detail", args=[protected_case.pk])).content.decode()
+    number = protected_case.individual.personnummer
+    assert number is not None
+    assert format_identity_number(number) not in body
+    assert PROTECTED_ADDRESS not in body
+
+
+# --- Audit ----------------------------------------------------------------------------------
+
+
+def _events(action: str) -> Any:
+    return AuditEvent.objects.filter(action=action)
+
+
+def test_case_detail_view_is_logged_once(
+    case: Case, worker: User, login: Callable[[User], Client]
+) -> None:
+    client = login(worker)
+    assert client.get(reverse("cases:detail", args=[case.pk])).status_code == 200
+    event = _events(AuditAction.CASE_VIEW).get()
+    assert (event.user_id, event.case_id, event.individual_id) == (
+        worker.pk,
+        case.pk,
+        case.individual_id,
+    )
+
+
+def test_denied_access_is_logged_once_with_the_case_id(
+    case: Case, outsider: User, login: Callable[[User], Client]
+) -> None:
+    client = login(outsider)
+    assert client.get(reverse("cases:detail", args=[case.pk])).status_code == 404
+    event = _events(AuditAction.ACCESS_DENIED).get()
+    assert (event.user_id, event.case_id) == (outsider.pk, case.pk)
+    assert not _events(AuditAction.CASE_VIEW).exists()
+
+
+def test_outside_assignment_reason_is_logged_once(
+    case: Case, colleague: User, login: Callable[[User], Client]
+) -> None:
+    client = login(colleague)
+    give_outside_reason(client, case, reason="supervision")
+    event = _events(AuditAction.OUTSIDE_ASSIGNMENT_READ).get()
+    assert event.action == "outside_assignment"
+    assert (event.user_id, event.case_id, event.reason) == (colleague.pk, case.pk, "supervision")
+    # The reason is remembered: reading the case does not ask, or log a reason, again.
+    assert client.get(reverse("cases:detail", args=[case.pk])).status_code == 200
+    assert _events(AuditAction.OUTSIDE_ASSIGNMENT_READ).count() == 1
+
+
+def test_csv_export_is_logged_once(
+    case: Case, log_reviewer: User, login: Callable[[User], Client]
+) -> None:
+    response = login(log_reviewer).get(reverse("audit:export"))
+    assert response.status_code == 200
+    text = body_of(response)
+    assert text.startswith("occurred_at,username")
+    assert _events(AuditAction.AUDIT_EXPORT).count() == 1
+    assert _events(AuditAction.AUDIT_EXPORT).get().user_id == log_reviewer.pk
+
+
+def _raises_database_error(operation: Callable[[], Any]) -> None:
+    with pytest.raises(DatabaseError), transaction.atomic():
+        operation()
+
+
+def test_audit_log_is_append_only(worker: User) -> None:
+    event = audit_record(actor=worker, action=AuditAction.CASE_LIST, reason="original")
+    table = AuditEvent._meta.db_table
+
+    def raw(sql: str) -> Callable[[], None]:
+        def run() -> None:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [event.pk])
+
+        return run
+
+    _raises_database_error(lambda: AuditEvent.objects.filter(pk=event.pk).update(reason="x"))
+    _raises_database_error(lambda: AuditEvent.objects.filter(pk=event.pk).delete())
+    _raises_database_error(event.delete)
+    _raises_database_error(raw(f"UPDATE {table} SET reason = 'x' WHERE id = %s"))
+    _raises_database_error(raw(f"DELETE FROM {table} WHERE id = %s"))
+    event.refresh_from_db()
+    assert event.reason == "original"
+
+
+# --- Query counts ---------------------------------------------------------------------------
+
+
+def count_queries(client: Client, url: str) -> int:
+    assert client.get(url).status_code == 200  # warm caches (content types, session)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(captured.captured_queries)
+
+
+def _shared_cases(
+    number: int, make_case: Callable[..., Case], worker: User, police: Agency, share_with: Any
+) -> None:
+    for _ in range(number):
+        share_with(make_case(worker), police)
+
+
+@pytest.mark.parametrize("viewer", ["officer", "worker"])
+def test_case_list_queries_do_not_grow_with_cases(
+    viewer: str,
+    request: pytest.FixtureRequest,
+    make_case: Callable[..., Case],
+    worker: User,
+    officer: User,
+    police_agency: Agency,
+    share_with: Callable[..., CaseShare],
+    login: Callable[[User], Client],
+) -> None:
+    client = login(request.getfixturevalue(viewer))
+    url = reverse("cases:list")
+    _shared_cases(2, make_case, worker, police_agency, share_with)
+    few = count_queries(client, url)
+    _shared_cases(28, make_case, worker, police_agency, share_with)
+    many = count_queries(client, url)
+    assert Case.objects.count() == 30
+    assert few == many
+    assert many <= 12
+
+
+def _fill(case: Case, size: int, worker: User, officer: User, provider: Agency) -> None:
+    previous = None
+    for index in range(size):
+        services.intervention_create(
+            case=case,
+            by=worker,
+            kind="education",
+            provider_agency=provider if index % 2 else None,
+            provider_name="" if index % 2 else "Folkhögskola",
+            goal=f"Mål {index}",
+        )
+        previous = services.journal_entry_create(
+            case=case, by=worker, text=f"Anteckning {index}", corrects=previous
+        )
+        services.threat_assessment_create(
+            case=case,
+            by=officer,
+            level="low",
+            summary=f"Sammanfattning {index}",
+            details=f"Detaljer {index}",
+            next_review_date=timezone.localdate() + timedelta(days=30),
+        )
+
+
+@pytest.mark.parametrize("viewer", ["officer", "worker"])
+def test_case_detail_queries_do_not_grow_with_content(
+    viewer: str,
+    request: pytest.FixtureRequest,
+    settings: Any,
+    tmp_path: Any,
+    make_case: Callable[..., Case],
+    worker: User,
+    officer: User,
+    coordinator: User,
+    police_agency: Agency,
+    prison_agency: Agency,
+    share_with: Callable[..., CaseShare],
+    login: Callable[[User], Client],
+) -> None:
+    settings.DOCUMENT_ROOT = tmp_path / "documents"
+    small, big = make_case(worker), make_case(worker)
+    for case, size in ((small, 1), (big, 20)):
+        share_with(case, police_agency)
+        _fill(case, size, worker, officer, prison_agency)
+    share_with(big, prison_agency)  # more grants and consents on the big one
+    for index in range(3):
+        extra = AgencyFactory(name=f"Extra myndighet {index}", kind=AgencyKind.OTHER)
+        share_with(big, extra)
+    ready_referral(big, coordinator, prison_agency)
+    client = login(request.getfixturevalue(viewer))
+    few = count_queries(client, reverse("cases:detail", args=[small.pk]))
+    many = count_queries(client, reverse("cases:detail", args=[big.pk]))
+    assert few == many
+    assert many <= 15
+
+
+def test_cases_visible_to_is_one_query_with_exists(
+    case: Case, officer: User, police_agency: Agency, share_with: Callable[..., CaseShare]
+) -> None:
+    share_with(case, police_agency)
+    queryset = cases_visible_to(officer)
+    assert "EXISTS" in str(queryset.query)
+    with CaptureQueriesContext(connection) as captured:
+        found = list(queryset)
+    assert found == [case]
+    assert len(captured.captured_queries) == 1
+    assert get_perms(officer, case) == ["view_case"]

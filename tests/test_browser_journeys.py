@@ -1,0 +1,299 @@
+"""End-to-end journeys through the real pages, driven in headless Chromium.
+
+Each test walks one user story the way staff would: through links, labelled form fields
+and buttons. Assertions look at what is on screen, plus the few database facts (such as
+the referral's stored status) that a browser cannot see.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
+
+from avhopp.models import Agency, User
+from cases.models import Case, CaseStatus
+from tests.conftest import PASSWORD, make_personnummer
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CASE_URL = re.compile(r"/arenden/(\d+)/$")
+REFERRAL_URL = re.compile(r"/remisser/(\d+)/$")
+SCREENSHOT = Path("/tmp/avhopp-case.png")
+
+
+def _iso(day: date) -> str:
+    return day.strftime("%Y-%m-%d")
+
+
+def field(page: Page, label: str) -> Locator:
+    """A form control by its label's text. Labels of required fields end in an aria-hidden
+    " *", which Playwright's label matching still counts, so match with or without it."""
+    return page.get_by_label(re.compile(rf"^{re.escape(label)}(\s*\*)?$"))
+
+
+def _log_in(page: Page, user: User) -> Page:
+    """The same steps as conftest's `browser_login`, for any page (any browser context)."""
+    page.goto("/logga-in/")
+    field(page, "Användarnamn").fill(user.username)
+    field(page, "Lösenord").fill(PASSWORD)
+    page.get_by_role("button", name="Logga in").click()
+    page.wait_for_url("**/")
+    expect(page.get_by_test_id("whoami")).to_contain_text(user.agency.name)
+    return page
+
+
+@pytest.fixture
+def fresh_page(browser: Browser, live_server: Any) -> Iterator[Callable[[], Page]]:
+    """Pages in new browser contexts: separate cookies, so a separate logged-in user."""
+    contexts: list[BrowserContext] = []
+
+    def open_page() -> Page:
+        context = browser.new_context(base_url=live_server.url, locale="sv-SE")
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+# --- 1. Social worker registers a person and works the case ---------------------------------
+
+
+def test_social_worker_registers_person_and_works_case(
+    page: Page, browser_login: Callable[[User], Page], worker: User
+) -> None:
+    personnummer = make_personnummer(date(1990, 5, 17), 123)
+    typed_number = f"{personnummer[:8]}-{personnummer[8:]}"
+    follow_up = timezone.localdate() + timedelta(days=30)
+    note = "Första samtal genomfört. Personen vill lämna gänget och behöver boende."
+
+    browser_login(worker)
+    page.get_by_role("navigation", name="Huvudmeny").get_by_role("link", name="Nytt ärende").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Nytt ärende")
+
+    # Search first: nobody by that name is registered yet.
+    field(page, "Namn eller personnummer").fill("Sara Lindqvist")
+    page.get_by_role("button", name="Sök", exact=True).click()
+    expect(page.get_by_test_id("no-match")).to_be_visible()
+
+    # Register person and case.
+    field(page, "Förnamn").fill("Sara")
+    field(page, "Efternamn").fill("Lindqvist")
+    field(page, "Personnummer eller samordningsnummer").fill(typed_number)
+    field(page, "Aktualiserad av").select_option(label="Polisen")
+    page.get_by_role("button", name="Skapa ärende").click()
+    page.wait_for_url(CASE_URL)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Sara Lindqvist")
+    expect(page.get_by_test_id("case-status")).to_have_text("Aktualisering")
+    case_url = page.url
+
+    # An intervention with an external provider and a follow-up date.
+    page.get_by_role("link", name="Ny insats").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ny insats")
+    field(page, "Typ av insats").select_option(label="Akut boende")
+    field(page, "Utförare (extern, namn)").fill("Stiftelsen Skyddat Hem")
+    field(page, "Uppföljningsdatum").fill(_iso(follow_up))
+    page.get_by_role("button", name="Spara", exact=True).click()
+    page.wait_for_url(case_url)
+
+    # A journal note.
+    field(page, "Anteckning").fill(note)
+    page.get_by_role("button", name="Spara anteckning").click()
+    page.wait_for_url(re.compile(r"/arenden/\d+/#journal$"))
+
+    # Status, one step at a time, through the status form.
+    for step in ("Initial bedömning", "Utredning", "Insatser"):
+        field(page, "Ny status").select_option(label=step)
+        page.get_by_role("button", name="Ändra status").click()
+        expect(page.get_by_test_id("case-status")).to_have_text(step)
+
+    expect(page.get_by_test_id("case-status")).to_have_text("Insatser")
+    rows = page.get_by_test_id("interventions").locator("tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Akut boende")
+    expect(rows.first).to_contain_text("Stiftelsen Skyddat Hem")
+    expect(rows.first).to_contain_text(_iso(follow_up))
+    expect(page.locator("#journal .journal-entry")).to_contain_text(note)
+    history = page.get_by_role("region", name="Status och historik").locator("tbody tr")
+    expect(history).to_have_count(4)  # opened, plus three changes
+
+    case = Case.objects.get(pk=int(CASE_URL.search(page.url.split("#")[0]).group(1)))
+    assert case.status == CaseStatus.INTERVENTIONS
+    assert case.individual.personnummer == personnummer
+    assert case.responsible == worker
+
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+
+
+# --- 2. Police record a threat assessment; social services see level, not details -----------
+
+
+def test_police_assessment_details_stay_with_police(
+    page: Page,
+    browser_login: Callable[[User], Page],
+    fresh_page: Callable[[], Page],
+    case: Case,
+    worker: User,
+    officer: User,
+    police_agency: Agency,
+    share_with: Callable[..., Any],
+) -> None:
+    share_with(case, police_agency)
+    summary = "Förhöjd risk för repressalier från tidigare nätverk."
+    details = "Källa X uppger att gruppen planerar att söka upp personen vid bostaden."
+    review = timezone.localdate() + timedelta(days=60)
+
+    browser_login(officer)
+    page.goto(case.get_absolute_url())
+    expect(page.get_by_test_id("current-threat")).to_contain_text("Ingen hotbedömning gjord")
+    page.get_by_role("link", name="Ny hotbedömning").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ny hotbedömning")
+    field(page, "Hotnivå").select_option(label="Hög")
+    field(page, "Sammanfattning för ärendegruppen").fill(summary)
+    field(page, "Detaljer (endast polis)").fill(details)
+    field(page, "Nästa omprövning").fill(_iso(review))
+    page.get_by_role("button", name="Spara", exact=True).click()
+    page.wait_for_url(f"**{case.get_absolute_url()}")
+
+    expect(page.get_by_test_id("current-threat")).to_contain_text("Hög")
+    expect(page.get_by_test_id("threat-summary").first).to_have_text(summary)
+    expect(page.get_by_test_id("threat-details").first).to_contain_text(details)
+
+    # The responsible social worker, in a browser of their own.
+    social = _log_in(fresh_page(), worker)
+    social.goto(case.get_absolute_url())
+    expect(social.get_by_test_id("current-threat")).to_contain_text("Hög")
+    expect(social.get_by_test_id("threat-summary").first).to_have_text(summary)
+    expect(social.get_by_test_id("threat-details")).to_have_count(0)
+    assert details not in social.content()
+
+
+# --- 3. Referral: coordinator creates, downloads and sends; police answer --------------------
+
+
+def test_referral_from_consent_to_answer(
+    page: Page,
+    browser_login: Callable[[User], Page],
+    fresh_page: Callable[[], Page],
+    case: Case,
+    coordinator: User,
+    officer: User,
+    police_agency: Agency,
+    monkeypatch: pytest.MonkeyPatch,
+    settings: Any,
+    tmp_path: Path,
+) -> None:
+    from avhopp.celery import app as celery_app
+
+    # No worker runs here: publishing runs the task in-process, in the live server thread.
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
+    settings.DOCUMENT_ROOT = tmp_path / "documents"
+    given_on = timezone.localdate() - timedelta(days=2)
+
+    browser_login(coordinator)
+    page.goto(case.get_absolute_url())
+
+    # Not the responsible worker: a logged reason first, then on to the case.
+    page.wait_for_url(re.compile(r"/arenden/\d+/skal/"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Läsning utanför ditt uppdrag")
+    field(page, "Gemensamt möte eller samråd").check()
+    page.get_by_role("button", name="Fortsätt").click()
+    page.wait_for_url(f"**{case.get_absolute_url()}")
+
+    # Consent to the police agency.
+    page.get_by_role("link", name="Registrera samtycke").click()
+    field(page, "Mottagare").select_option(label=police_agency.name)
+    field(page, "Insatser").check()
+    field(page, "Hotnivå och sammanfattning").check()
+    field(page, "Lämnat").fill(_iso(given_on))
+    field(page, "Dokumentreferens").fill("SAM-2024-17")
+    page.get_by_role("button", name="Spara", exact=True).click()
+    page.wait_for_url(f"**{case.get_absolute_url()}")
+    expect(page.get_by_role("region", name="Samtycken och delning")).to_contain_text("SAM-2024-17")
+
+    # The referral.
+    page.get_by_role("link", name="Ny remiss").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ny remiss")
+    field(page, "Mottagande myndighet").select_option(label=police_agency.name)
+    field(page, "Samtycke som remissen vilar på").select_option(
+        label=f"{police_agency.name} ({given_on})"
+    )
+    field(page, "Kontaktperson").fill("Karin Berg, 08-123 456")
+    field(page, "Skäl").fill("Behov av samordnat skydd inför flytt.")
+    page.get_by_role("button", name="Spara", exact=True).click()
+    page.wait_for_url(REFERRAL_URL)
+    referral_url = page.url
+
+    status = page.get_by_test_id("referral-status")
+    expect(status).to_have_text("Klar", timeout=30_000)
+
+    # Checked on the response first, so a missing header fails with a clear message rather
+    # than a download timeout: the browser only downloads what is sent as an attachment.
+    href = page.get_by_test_id("download").get_attribute("href")
+    assert href is not None
+    document = page.request.get(href)
+    assert document.ok
+    assert document.body().startswith(b"%PDF")
+    disposition = document.headers.get("content-disposition", "")
+    assert disposition.startswith("attachment") and ".pdf" in disposition, (
+        f"document is not sent as a PDF attachment (Content-Disposition: {disposition!r})"
+    )
+    with page.expect_download() as download_info:
+        page.get_by_test_id("download").click()
+    download = download_info.value
+    assert download.suggested_filename.endswith(".pdf")
+    assert Path(download.path()).read_bytes().startswith(b"%PDF")
+
+    page.get_by_role("button", name="Skicka till mottagaren").click()
+    expect(status).to_have_text("Skickad")
+
+    # The receiving agency answers.
+    police = _log_in(fresh_page(), officer)
+    police.goto("/remisser/")
+    inbox = police.get_by_role("region", name="Inkomna till er")
+    inbox.get_by_role("link").first.click()
+    police.wait_for_url(referral_url)
+    expect(police.get_by_test_id("referral-status")).to_have_text("Skickad")
+    field(police, "Acceptera").check()
+    field(police, "Kommentar").fill("Vi tar kontakt inom en vecka.")
+    police.get_by_role("button", name="Skicka svar").click()
+    expect(police.get_by_test_id("answer")).to_contain_text("Accepterad")
+    expect(police.get_by_test_id("referral-status")).to_have_text("Accepterad")
+
+    # And the sender sees it.
+    page.reload()
+    expect(page.get_by_test_id("answer")).to_contain_text("Accepterad")
+    expect(page.get_by_text("Vi tar kontakt inom en vecka.")).to_be_visible()
+
+
+# --- 4. Another municipality sees nothing -----------------------------------------------------
+
+
+def test_outsider_gets_not_found_and_no_listing(
+    page: Page, browser_login: Callable[[User], Page], case: Case, outsider: User
+) -> None:
+    name = str(case.individual)
+
+    browser_login(outsider)
+    response = page.goto(case.get_absolute_url())
+    assert response is not None and response.status == 404
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sidan finns inte")
+    assert name not in page.content()
+
+    page.goto("/arenden/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ärenden")
+    assert name not in page.content()
+
+    page.goto(f"/arenden/?q={case.individual.last_name}")
+    expect(page.get_by_text("Inga ärenden matchar.")).to_be_visible()
+    assert name not in page.content()
