@@ -441,8 +441,6 @@ def test_detail_status_and_download(
     response = client.get(download_url)
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
-    assert response["Content-Disposition"].startswith("attachment")
-    assert f"{referral.reference}.pdf" in response["Content-Disposition"]
     assert "no-store" in [part.strip() for part in response["Cache-Control"].split(",")]
     body = b"".join(response.streaming_content)
     assert body.startswith(b"%PDF")
@@ -455,6 +453,10 @@ def test_detail_status_and_download(
         str(referral.pk),
         owned_case.pk,
     )
+    # A download, never shown inline by the browser, under the referral's own name.
+    disposition = response.get("Content-Disposition", "")
+    assert disposition.startswith("attachment"), f"Content-Disposition: {disposition!r}"
+    assert f'filename="{referral.reference}.pdf"' in disposition
 
 
 @pytest.mark.django_db

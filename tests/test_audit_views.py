@@ -1,0 +1,104 @@
+"""Log reviewer pages: search, CSV export, and the per-case "who has read this case"."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from avhopp.audit import audit_record
+from avhopp.models import AuditAction, AuditEvent
+from cases.models import Case
+
+pytestmark = pytest.mark.django_db
+
+
+def _csv_rows(response) -> list[list[str]]:
+    text = b"".join(response.streaming_content).decode()
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_log_reviewer_searches_by_case_user_action_and_person(
+    login, log_reviewer, worker, colleague, case: Case, make_case
+) -> None:
+    other = make_case(worker, first_name="Annan")
+    login(worker).get(case.get_absolute_url())
+    login(worker).get(other.get_absolute_url())
+    client = login(log_reviewer)
+
+    def found(**params: str) -> set[tuple[str, int | None]]:
+        response = client.get("/logg/", params)
+        assert response.status_code == 200
+        return {(e.action, e.case_id) for e in response.context["page"].object_list}
+
+    assert ("case_view", case.pk) in found(case=str(case.pk))
+    assert all(case_id == case.pk for _, case_id in found(case=str(case.pk)))
+    assert {a for a, _ in found(action="case_view")} == {"case_view"}
+    assert found(username=colleague.username) == set()
+    person = case.individual.personnummer
+    assert ("case_view", case.pk) in found(personnummer=f"{person[:8]}-{person[8:]}")
+    assert ("case_view", other.pk) not in found(personnummer=person)
+
+
+def test_log_reviewer_sees_only_own_agency(login, log_reviewer, outsider, make_case) -> None:
+    foreign = make_case(outsider, first_name="Främling")
+    login(outsider).get(foreign.get_absolute_url())
+    events = login(log_reviewer).get("/logg/").context["page"].object_list
+    assert foreign.pk not in {e.case_id for e in events}
+    assert outsider.username not in {e.username for e in events}
+
+
+@pytest.mark.parametrize("role_fixture", ["worker", "coordinator", "officer", "agency_admin"])
+def test_other_roles_cannot_search_the_log(request, login, role_fixture: str) -> None:
+    user = request.getfixturevalue(role_fixture)
+    assert login(user).get("/logg/").status_code == 403
+    assert login(user).get("/logg/export.csv").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "params", [{"date_from": "2026-13-40"}, {"case": "abc"}, {"personnummer": "nonsense"}]
+)
+def test_bad_search_input_gets_a_message(login, log_reviewer, params: dict[str, str]) -> None:
+    response = login(log_reviewer).get("/logg/", params)
+    assert response.status_code == 400
+    assert 'class="error-summary"' in response.content.decode()
+
+
+def test_date_range_must_be_ordered(login, log_reviewer) -> None:
+    response = login(log_reviewer).get(
+        "/logg/", {"date_from": "2026-02-01", "date_to": "2026-01-01"}
+    )
+    assert response.status_code == 400
+
+
+def test_csv_export_is_logged_and_neutralises_formulas(
+    login, log_reviewer, worker, case: Case
+) -> None:
+    audit_record(
+        actor=worker,
+        action=AuditAction.OUTSIDE_ASSIGNMENT_READ,
+        case_id=case.pk,
+        reason="=HYPERLINK()",
+    )
+    response = login(log_reviewer).get("/logg/export.csv", {"case": case.pk})
+    assert response["Content-Disposition"].startswith("attachment")
+    assert response["Cache-Control"] == "no-store"
+    rows = _csv_rows(response)
+    assert rows[0][:5] == ["occurred_at", "username", "agency_name", "role", "action"]
+    reasons = {row[-1] for row in rows[1:]}
+    assert "'=HYPERLINK()" in reasons
+    assert AuditEvent.objects.filter(action=AuditAction.AUDIT_EXPORT).count() == 1
+
+
+def test_case_readers_for_coordinator_and_reviewer(
+    login, coordinator, log_reviewer, worker, colleague, case: Case
+) -> None:
+    login(worker).get(case.get_absolute_url())
+    for user in (coordinator, log_reviewer):
+        client = login(user)
+        client.post(f"/arenden/{case.pk}/skal/", {"reason": "supervision"})
+        response = client.get(f"/logg/arenden/{case.pk}/")
+        assert response.status_code == 200
+        assert worker.username in response.content.decode()
+    assert login(colleague).get(f"/logg/arenden/{case.pk}/").status_code == 403
