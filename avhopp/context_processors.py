@@ -17,4 +17,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "nav_cases": role_reads_case_content(user),
         "nav_create": user.role in WRITER_ROLES,
         "nav_audit": user.role == Role.LOG_REVIEWER,
+        "nav_users": user.role == Role.AGENCY_ADMIN,
     }

@@ -15,5 +15,6 @@ urlpatterns = [
     path("arenden/", include("cases.urls")),
     path("remisser/", include("referrals.urls")),
     path("logg/", include("avhopp.audit_urls")),
+    path("anvandare/", include("avhopp.user_urls")),
     path("admin/", admin.site.urls),
 ]

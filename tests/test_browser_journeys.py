@@ -206,7 +206,7 @@ def test_referral_from_consent_to_answer(
     # Not the responsible worker: a logged reason first, then on to the case.
     page.wait_for_url(re.compile(r"/arenden/\d+/skal/"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Läsning utanför ditt uppdrag")
-    field(page, "Gemensamt möte eller samråd").check()
+    page.get_by_role("radio", name="Gemensamt möte eller samråd").check()
     page.get_by_role("button", name="Fortsätt").click()
     page.wait_for_url(f"**{case.get_absolute_url()}")
 
@@ -264,7 +264,7 @@ def test_referral_from_consent_to_answer(
     inbox.get_by_role("link").first.click()
     police.wait_for_url(referral_url)
     expect(police.get_by_test_id("referral-status")).to_have_text("Skickad")
-    field(police, "Acceptera").check()
+    police.get_by_role("radio", name="Acceptera").check()
     field(police, "Kommentar").fill("Vi tar kontakt inom en vecka.")
     police.get_by_role("button", name="Skicka svar").click()
     expect(police.get_by_test_id("answer")).to_contain_text("Accepterad")

@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from avhopp import user_views
+
+app_name = "users"
+
+urlpatterns = [
+    path("", user_views.user_list_view, name="list"),
+    path("<int:pk>/", user_views.user_edit_view, name="edit"),
+]

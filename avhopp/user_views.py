@@ -1,0 +1,82 @@
+"""Agency admins manage their own agency's users, and no one else's."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
+
+from avhopp import services
+from avhopp.models import Role, User
+
+
+class UserCreateForm(forms.ModelForm):
+    password = forms.CharField(
+        label=gettext_lazy("Startlösenord"), widget=forms.PasswordInput, max_length=128
+    )
+
+    class Meta:
+        model = User
+        fields = ["username", "first_name", "last_name", "email", "role"]
+
+
+class UserUpdateForm(forms.Form):
+    role = forms.ChoiceField(label=gettext_lazy("Roll"), choices=Role.choices)
+    is_active = forms.BooleanField(label=gettext_lazy("Aktiv"), required=False)
+
+
+def _require_agency_admin(request: HttpRequest) -> None:
+    if request.user.role != Role.AGENCY_ADMIN:
+        raise PermissionDenied
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def user_list_view(request: HttpRequest) -> HttpResponse:
+    _require_agency_admin(request)
+    form = UserCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "password"}
+        try:
+            services.user_create(by=request.user, password=form.cleaned_data["password"], **data)
+        except ValidationError as error:
+            form.add_error("password", error)
+        else:
+            messages.success(request, _("Användaren är skapad."))
+            return redirect("users:list")
+    users = User.objects.filter(agency_id=request.user.agency_id).order_by("username")
+    return render(
+        request,
+        "avhopp/users.html",
+        {"users": users, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def user_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_agency_admin(request)
+    user = get_object_or_404(User, pk=pk, agency_id=request.user.agency_id)
+    form = UserUpdateForm(
+        request.POST or None, initial={"role": user.role, "is_active": user.is_active}
+    )
+    if request.method == "POST" and form.is_valid():
+        if user == request.user and not form.cleaned_data["is_active"]:
+            form.add_error("is_active", _("Du kan inte inaktivera dig själv."))
+        else:
+            services.user_update(user=user, by=request.user, **form.cleaned_data)
+            messages.success(request, _("Användaren är sparad."))
+            return redirect("users:list")
+    return render(
+        request,
+        "avhopp/user_edit.html",
+        {"form": form, "edited": user},
+        status=400 if form.errors else 200,
+    )
