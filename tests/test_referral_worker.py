@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -82,7 +83,7 @@ app.worker_main(sys.argv[1:])
 """
 
 
-def test_database_url() -> str:
+def worker_database_url() -> str:
     """The database pytest-django made for this run (`test_` + the configured name)."""
     config = connection.settings_dict
     name = config["NAME"]
@@ -91,9 +92,6 @@ def test_database_url() -> str:
     if config["PASSWORD"]:
         auth += ":" + quote(config["PASSWORD"], safe="")
     return f"postgres://{auth}@{config['HOST'] or '127.0.0.1'}:{config['PORT'] or 5432}/{name}"
-
-
-test_database_url.__test__ = False  # a helper, not a test
 
 
 def _ours(message: dict, referral_ids: set[int]) -> bool:
@@ -141,7 +139,7 @@ class Workers:
         self.tmp_path = tmp_path
         self.env = {
             **os.environ,
-            "DATABASE_URL": test_database_url(),
+            "DATABASE_URL": worker_database_url(),
             "REDIS_URL": settings.REDIS_URL,
             "AVHOPP_DOCUMENT_ROOT": str(document_root),
             "PYTHONUNBUFFERED": "1",
@@ -189,7 +187,7 @@ class Workers:
 
 
 @pytest.fixture
-def document_root(settings: pytest.FixtureRequest, tmp_path: Path) -> Path:
+def document_root(settings: Any, tmp_path: Path) -> Path:
     root = tmp_path / "documents"
     root.mkdir()
     settings.DOCUMENT_ROOT = root  # the test process reads what the worker wrote
