@@ -152,8 +152,10 @@ class StatusChangeForm(forms.Form):
 
     def __init__(self, *args: Any, current_status: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # No preselected step: one careless click must not move a case forward.
         self.fields["to_status"].choices = [
-            (s.value, s.label) for s in allowed_transitions(current_status)
+            ("", _("Välj ny status")),
+            *((s.value, s.label) for s in allowed_transitions(current_status)),
         ]
 
     def clean(self) -> dict[str, Any]:

@@ -132,7 +132,9 @@ def case_detail_view(request: HttpRequest, access: CaseAccess) -> HttpResponse:
         "may_edit": access.allows(CaseAction.EDIT),
         "may_share": access.allows(CaseAction.SHARE),
         "may_refer": access.allows(CaseAction.REFER),
-        "may_reveal": access.allows(CaseAction.REVEAL_IDENTITY) and not revealed,
+        "may_reveal": case.individual.is_protected
+        and access.allows(CaseAction.REVEAL_IDENTITY)
+        and not revealed,
         "may_assess": access.allows(CaseAction.ADD_THREAT_ASSESSMENT),
         "may_view_access_log": access.allows(CaseAction.VIEW_ACCESS_LOG),
         "sees_threat_details": sees_details,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -104,7 +106,7 @@ def referral_download_view(request: HttpRequest, pk: int) -> HttpResponse:
         case_id=referral.case_id,
     )
     response = FileResponse(
-        iter([read_document(referral.document_path)]),
+        io.BytesIO(read_document(referral.document_path)),
         as_attachment=True,
         filename=f"{referral.reference}.pdf",
         content_type="application/pdf",
