@@ -7,6 +7,19 @@ from django.http import HttpRequest
 from avhopp.models import Agency, AuditEvent, User
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Support staff look, they do not change: writes go through the services."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(Agency)
 class AgencyAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "municipality_code", "region"]
@@ -26,18 +39,9 @@ class AvhoppUserAdmin(UserAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     """Read-only: the log is append-only in the database as well."""
 
     list_display = ["occurred_at", "username", "agency_name", "action", "case_id", "ip_address"]
     list_filter = ["action"]
     search_fields = ["username", "request_id"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

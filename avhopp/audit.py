@@ -57,3 +57,14 @@ def audit_record(
         request_id=context.request_id if context else "",
         reason=reason[:300],
     )
+
+
+def audit_denied(*, actor: User, object_type: str, object_id: object, case_id: int | None) -> None:
+    """Log a request for an object the actor may not see (it then answers 404)."""
+    audit_record(
+        actor=actor,
+        action=AuditAction.ACCESS_DENIED,
+        object_type=object_type,
+        object_id=str(object_id),
+        case_id=case_id,
+    )

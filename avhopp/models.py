@@ -124,7 +124,6 @@ class AuditAction(models.TextChoices):
     THREAT_DETAILS_VIEW = "threat_details_view", _("Läst hotbedömningens detaljer")
     CONSENT_CREATE = "consent_create", _("Registrerat samtycke")
     CONSENT_WITHDRAW = "consent_withdraw", _("Återkallat samtycke")
-    CONSENT_EXPIRE = "consent_expire", _("Samtycke har löpt ut")
     CASE_SHARE = "case_share", _("Delat ärende")
     CASE_UNSHARE = "case_unshare", _("Slutat dela ärende")
     REFERRAL_CREATE = "referral_create", _("Skapat remiss")

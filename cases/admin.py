@@ -7,20 +7,9 @@ content is read through the application, where every read is checked and logged.
 from __future__ import annotations
 
 from django.contrib import admin
-from django.http import HttpRequest
 
+from avhopp.admin import ReadOnlyAdmin
 from cases.models import Case, CaseShare, Consent, Intervention
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(Case)

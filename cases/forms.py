@@ -111,6 +111,21 @@ class IndividualForm(forms.ModelForm):
         return number
 
 
+class IndividualEditForm(forms.ModelForm):
+    """Correcting a person's details. The identity number is fixed once registered."""
+
+    class Meta:
+        model = Individual
+        fields = ["first_name", "last_name", "gender", "protection_level", "phone", "address"]
+
+    def __init__(self, *args: Any, shows_protected: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not shows_protected:
+            # Not revealed: the fields would show the hidden values, so they are left out.
+            del self.fields["phone"]
+            del self.fields["address"]
+
+
 class CaseForm(forms.Form):
     referral_source = forms.ChoiceField(label=_("Aktualiserad av"), choices=ReferralSource.choices)
     motivation_notes = forms.CharField(

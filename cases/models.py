@@ -448,7 +448,8 @@ class Consent(ScopeFields):
         ]
 
     def __str__(self) -> str:
-        return f"{self.recipient} ({self.given_on})"
+        # Shown in choice lists: the scope tells the coordinator which sections it allows.
+        return f"{self.recipient} ({self.given_on}): {', '.join(self.scope_labels)}"
 
     def is_current(self, on: date | None = None) -> bool:
         on = on or timezone.localdate()

@@ -10,7 +10,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from avhopp.audit import audit_record
+from avhopp.audit import audit_denied, audit_record
 from avhopp.models import AuditAction, Role
 from cases.identity import parse_identity_number
 from cases.models import (
@@ -65,13 +65,7 @@ def get_case_for_user(user: User, pk: int, action: CaseAction) -> CaseAccess:
         .first()
     )
     if case is None:
-        audit_record(
-            actor=user,
-            action=AuditAction.ACCESS_DENIED,
-            object_type="cases.Case",
-            object_id=str(pk),
-            case_id=_as_id(pk),
-        )
+        audit_denied(actor=user, object_type="cases.Case", object_id=pk, case_id=_as_id(pk))
         raise Http404
     share = None
     if case.owning_agency_id != user.agency_id:

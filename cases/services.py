@@ -56,12 +56,17 @@ def _next_reserve_number() -> str:
     return f"R{timezone.localdate():%Y}{secrets.randbelow(10**8):08d}"
 
 
+def _apply(instance: Any, fields: dict[str, Any], *, touched: tuple[str, ...] = ()) -> None:
+    """Set, validate against the model, and save only what changed."""
+    for name, value in fields.items():
+        setattr(instance, name, value)
+    instance.full_clean()
+    instance.save(update_fields=[*fields, *touched])
+
+
 @transaction.atomic
 def individual_update(*, individual: Individual, by: User, case: Case, **fields: Any) -> None:
-    for name, value in fields.items():
-        setattr(individual, name, value)
-    individual.full_clean()
-    individual.save(update_fields=list(fields))
+    _apply(individual, fields)
     audit_record(
         actor=by,
         action=AuditAction.INDIVIDUAL_UPDATE,
@@ -109,10 +114,7 @@ def case_create(
 
 @transaction.atomic
 def case_update(*, case: Case, by: User, **fields: Any) -> None:
-    for name, value in fields.items():
-        setattr(case, name, value)
-    case.full_clean()
-    case.save(update_fields=[*fields, "updated_at"])
+    _apply(case, fields, touched=("updated_at",))
     audit_record(actor=by, action=AuditAction.CASE_UPDATE, obj=case, case_id=case.pk)
 
 
@@ -165,10 +167,7 @@ def intervention_create(*, case: Case, by: User, **fields: Any) -> Intervention:
 
 @transaction.atomic
 def intervention_update(*, intervention: Intervention, by: User, **fields: Any) -> None:
-    for name, value in fields.items():
-        setattr(intervention, name, value)
-    intervention.full_clean()
-    intervention.save(update_fields=[*fields, "updated_at"])
+    _apply(intervention, fields, touched=("updated_at",))
     audit_record(
         actor=by,
         action=AuditAction.INTERVENTION_UPDATE,

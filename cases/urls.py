@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:case_pk>/skal/", views.outside_reason_view, name="outside_reason"),
     path("<int:case_pk>/visa-skyddade-uppgifter/", views.reveal_view, name="reveal"),
     path("<int:case_pk>/andra/", views.case_edit_view, name="edit"),
+    path("<int:case_pk>/person/", views.individual_edit_view, name="individual_edit"),
     path("<int:case_pk>/status/", views.status_change_view, name="status"),
     path("<int:case_pk>/insatser/ny/", views.intervention_create_view, name="intervention_create"),
     path(

@@ -22,6 +22,7 @@ from cases.forms import (
     CaseFilterForm,
     CaseForm,
     ConsentForm,
+    IndividualEditForm,
     IndividualForm,
     InterventionForm,
     JournalEntryForm,
@@ -254,6 +255,32 @@ def case_edit_view(request: HttpRequest, access: CaseAccess) -> HttpResponse:
         messages.success(request, _("Ärendet är sparat."))
         return redirect(case)
     return _form_page(request, access, form, _("Ändra ärendeuppgifter"))
+
+
+@case_view(CaseAction.EDIT)
+@require_http_methods(["GET", "POST"])
+def individual_edit_view(request: HttpRequest, access: CaseAccess) -> HttpResponse:
+    person = access.case.individual
+    shows_protected = not person.is_protected or (
+        access.allows(CaseAction.REVEAL_IDENTITY)
+        and reason_is_fresh(request, _reveal_key(person.pk))
+    )
+    form = IndividualEditForm(
+        request.POST or None, instance=person, shows_protected=shows_protected
+    )
+    if request.method == "POST" and form.is_valid():
+        changed = {name: form.cleaned_data[name] for name in form.changed_data}
+        if changed:
+            services.individual_update(
+                individual=person, by=request.user, case=access.case, **changed
+            )
+        messages.success(request, _("Personuppgifterna är sparade."))
+        return redirect(access.case)
+    if not shows_protected:
+        messages.info(
+            request, _("Visa de skyddade uppgifterna först för att ändra adress och telefon.")
+        )
+    return _form_page(request, access, form, _("Ändra personuppgifter"))
 
 
 @case_view(CaseAction.EDIT)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from cases.admin import ReadOnlyAdmin
+from avhopp.admin import ReadOnlyAdmin
 from referrals.models import Referral
 
 

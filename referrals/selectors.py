@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
-from avhopp.audit import audit_record
-from avhopp.models import AuditAction
+from avhopp.audit import audit_denied
 from cases.policy import CONTENT_ROLES, CaseAccess
 from cases.selectors import cases_visible_to
 from referrals.models import DELIVERED_STATUSES, Referral
@@ -45,11 +44,6 @@ def get_referral_for_user(user: User, pk: int) -> Referral:
         .first()
     )
     if referral is None:
-        audit_record(
-            actor=user,
-            action=AuditAction.ACCESS_DENIED,
-            object_type="referrals.Referral",
-            object_id=str(pk),
-        )
+        audit_denied(actor=user, object_type="referrals.Referral", object_id=pk, case_id=None)
         raise Http404
     return referral

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from avhopp.audit import audit_record
-from avhopp.models import AuditAction
+from avhopp.models import AuditAction, Role
 from cases.checkpoint import case_view
 from cases.policy import CONTENT_ROLES, CaseAccess, CaseAction
 from referrals import services
@@ -118,34 +119,29 @@ def referral_download_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def referral_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
-    referral = _sender_referral(request, pk)
-    try:
-        services.referral_retry(referral=referral, by=request.user)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    return redirect(referral)
+    return _sender_action(request, pk, services.referral_retry, _("Remissen är köad igen."))
 
 
 @require_POST
 @login_required
 def referral_send_view(request: HttpRequest, pk: int) -> HttpResponse:
-    referral = _sender_referral(request, pk)
+    return _sender_action(request, pk, services.referral_send, _("Remissen är skickad."))
+
+
+def _sender_action(
+    request: HttpRequest, pk: int, action: Callable[..., None], done: str
+) -> HttpResponse:
+    """A state change only the sending agency's coordinators may make."""
+    referral = get_referral_for_user(request.user, pk)
+    if referral.from_agency_id != request.user.agency_id or request.user.role != Role.COORDINATOR:
+        raise PermissionDenied
     try:
-        services.referral_send(referral=referral, by=request.user)
+        action(referral=referral, by=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(
-            request, _("Remissen är skickad till %(to)s.") % {"to": referral.recipient_display}
-        )
+        messages.success(request, done)
     return redirect(referral)
-
-
-def _sender_referral(request: HttpRequest, pk: int):
-    referral = get_referral_for_user(request.user, pk)
-    if referral.from_agency_id != request.user.agency_id or request.user.role != "coordinator":
-        raise PermissionDenied
-    return referral
 
 
 @require_POST

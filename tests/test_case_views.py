@@ -312,3 +312,59 @@ def test_start_page_lists(login, worker, officer, make_case) -> None:
     assert list(lists["my_cases"]) == [mine]
     assert list(lists["overdue_reviews"]) == [mine]
     assert list(lists["overdue_follow_ups"]) == []
+
+
+def test_person_details_can_be_corrected_and_protection_set_by_hand(
+    login, worker, case: Case
+) -> None:
+    client = login(worker)
+    url = f"/arenden/{case.pk}/person/"
+    assert client.get(url).status_code == 200
+    response = client.post(
+        url,
+        {
+            "first_name": "Adam",
+            "last_name": "Nytt-Namn",
+            "protection_level": "fictitious_identity",
+            "phone": "",
+            "address": "Ny väg 2",
+        },
+    )
+    assert response.status_code == 302
+    case.individual.refresh_from_db()
+    assert case.individual.protection_level == "fictitious_identity"
+    assert case.individual.address == "Ny väg 2"
+    event = AuditEvent.objects.get(action=AuditAction.INDIVIDUAL_UPDATE)
+    assert "Ny väg" not in event.reason
+
+
+def test_protected_address_is_not_editable_until_revealed(login, worker, make_case) -> None:
+    protected = make_case(worker, protection_level="protected_registration", address="Hemlig 9")
+    client = login(worker)
+    url = f"/arenden/{protected.pk}/person/"
+    page = client.get(url).content.decode()
+    assert "Hemlig 9" not in page
+    assert 'name="address"' not in page
+    client.post(
+        url,
+        {
+            "first_name": "Adam",
+            "last_name": "Testsson",
+            "protection_level": "protected_registration",
+            "address": "Ändrad",
+        },
+    )
+    protected.individual.refresh_from_db()
+    assert protected.individual.address == "Hemlig 9"
+    client.post(f"/arenden/{protected.pk}/visa-skyddade-uppgifter/", {"reason": "urgent"})
+    assert "Hemlig 9" in client.get(url).content.decode()
+
+
+def test_person_edit_bad_input(login, worker, case: Case) -> None:
+    response = login(worker).post(
+        f"/arenden/{case.pk}/person/",
+        {"first_name": "", "last_name": "x", "protection_level": "bogus"},
+    )
+    assert response.status_code == 400
+    case.individual.refresh_from_db()
+    assert case.individual.first_name == "Adam"
