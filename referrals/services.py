@@ -44,6 +44,12 @@ def sections_allowed(consent: Consent | None) -> set[str]:
 @transaction.atomic
 def referral_create(*, case: Case, by: User, **fields: Any) -> Referral:
     consent = fields.get("consent")
+    if consent is not None and (
+        not consent.is_current()
+        or consent.individual_id != case.individual_id
+        or (fields.get("to_agency") and consent.recipient_id != fields["to_agency"].pk)
+    ):
+        raise ValidationError(_("Samtycket gäller inte den här personen och mottagaren."))
     allowed = sections_allowed(consent)
     for field in SECTION_SCOPES:
         if fields.get(field) and field not in allowed:
@@ -122,7 +128,9 @@ def referral_render(*, referral_id: int) -> None:
             return  # already done (a redelivered or duplicate job) or never submitted
         referral.status = ReferralStatus.GENERATING
         referral.attempts += 1
-        referral.save(update_fields=["status", "attempts"])
+        # The clock the requeuer reads: a render that started recently is not stale.
+        referral.queued_at = timezone.now()
+        referral.save(update_fields=["status", "attempts", "queued_at"])
     html = referral_html(referral_id=referral_id)
     pdf = render_pdf(html)
     relative = document_filename(referral)

@@ -325,6 +325,25 @@ def test_service_refuses_sections_outside_the_consent(
 
 
 @pytest.mark.django_db
+def test_service_refuses_a_withdrawn_or_misaddressed_consent(
+    owned_case: Case,
+    make_referral: Callable[..., Referral],
+    consent_to: Callable[..., Consent],
+    police_agency: Agency,
+    prison_agency: Agency,
+    coordinator: User,
+) -> None:
+    elsewhere = consent_to(owned_case, prison_agency)
+    with pytest.raises(ValidationError, match="gäller inte"):
+        make_referral(owned_case, consent=elsewhere)
+    withdrawn = consent_to(owned_case, police_agency)
+    case_services.consent_withdraw(consent=withdrawn, by=coordinator, case=owned_case)
+    with pytest.raises(ValidationError, match="gäller inte"):
+        make_referral(owned_case, consent=withdrawn)
+    assert not Referral.objects.exists()
+
+
+@pytest.mark.django_db
 def test_form_refuses_sections_outside_the_consent(
     owned_case: Case,
     coordinator: User,
