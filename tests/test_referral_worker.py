@@ -186,12 +186,6 @@ class Workers:
                 process.wait(timeout=10)
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings: Any) -> None:
-    """The users here never log in: no need for a slow password hash."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def document_root(settings: Any, tmp_path: Path) -> Path:
     root = tmp_path / "documents"

@@ -49,12 +49,6 @@ THREAT_DETAILS = "KÄLLUPPGIFT-QX7 informatör i nätverket Norra"
 
 
 @pytest.fixture(autouse=True)
-def fast_passwords(settings: Any) -> None:
-    """The fixtures' users log in with force_login: no need for a slow password hash."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def doc_root(settings: Any, tmp_path: Path) -> Path:
     root = tmp_path / "documents"
     settings.DOCUMENT_ROOT = root
