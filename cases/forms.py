@@ -26,7 +26,6 @@ from cases.models import (
     ThreatLevel,
     allowed_transitions,
 )
-from cases.selectors import SORTABLE
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TEXT_LIMIT = 10_000
@@ -55,7 +54,16 @@ class CaseFilterForm(forms.Form):
         ],
     )
     order = forms.ChoiceField(
-        label=_("Sortering"), required=False, choices=[(key, key) for key in SORTABLE]
+        label=_("Sortering"),
+        required=False,
+        choices=[
+            ("-opened_at", _("Senast aktualiserad först")),
+            ("opened_at", _("Äldst först")),
+            ("name", _("Efternamn A till Ö")),
+            ("-name", _("Efternamn Ö till A")),
+            ("status", _("Status")),
+            ("review", _("Omprövning av hotbild, tidigast först")),
+        ],
     )
 
 

@@ -107,9 +107,7 @@ SORTABLE = {
     "name": "individual__last_name",
     "-name": "-individual__last_name",
     "status": "status",
-    "-status": "-status",
     "review": "threat_review_due",
-    "-review": "-threat_review_due",
 }
 
 
