@@ -12,6 +12,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from cases.models import Case
 from cases.policy import CaseAccess, CaseAction
 from cases.reasons import reason_is_fresh
 from cases.selectors import get_case_for_user
@@ -21,6 +22,18 @@ CaseView = Callable[..., HttpResponse]
 
 def outside_reason_key(case_pk: int) -> str:
     return f"outside:{case_pk}"
+
+
+def outside_reason_redirect(request: HttpRequest, case: Case) -> HttpResponse | None:
+    """Owning-agency staff who are not responsible state a reason before reading the case
+    or anything that carries its content (referrals, documents)."""
+    access = CaseAccess(case=case, user=request.user, share=None)
+    if access.needs_outside_assignment_reason and not reason_is_fresh(
+        request, outside_reason_key(case.pk)
+    ):
+        url = reverse("cases:outside_reason", args=[case.pk])
+        return redirect(f"{url}?{urlencode({'next': request.get_full_path()})}")
+    return None
 
 
 def case_view(action: CaseAction) -> Callable[[CaseView], CaseView]:
@@ -35,11 +48,8 @@ def case_view(action: CaseAction) -> Callable[[CaseView], CaseView]:
         @login_required
         def wrapper(request: HttpRequest, case_pk: int, *args: Any, **kwargs: Any) -> HttpResponse:
             access: CaseAccess = get_case_for_user(request.user, case_pk, action)
-            if access.needs_outside_assignment_reason and not reason_is_fresh(
-                request, outside_reason_key(access.case.pk)
-            ):
-                url = reverse("cases:outside_reason", args=[access.case.pk])
-                return redirect(f"{url}?{urlencode({'next': request.get_full_path()})}")
+            if gate := outside_reason_redirect(request, access.case):
+                return gate
             return view(request, access, *args, **kwargs)
 
         return wrapper

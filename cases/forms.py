@@ -132,6 +132,8 @@ class IndividualEditForm(forms.ModelForm):
             # Not revealed: the fields would show the hidden values, so they are left out.
             del self.fields["phone"]
             del self.fields["address"]
+            # Nor may protection be lifted: that would unmask them all the same.
+            del self.fields["protection_level"]
 
 
 class CaseForm(forms.Form):

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from avhopp.models import Agency
 from cases.forms import DATE_INPUT, TEXT_LIMIT
-from cases.models import Case, Consent
+from cases.models import Case, Consent, ConsentScope
 from referrals.models import Referral
 from referrals.services import SECTION_SCOPES
 
@@ -92,6 +92,9 @@ class SipForm(forms.ModelForm):
         consent = self.cleaned_data["consent"]
         if not consent.is_current():
             raise forms.ValidationError(_("Samtycket gäller inte längre."))
+        # The plan lists every intervention and its provider: the consent must cover them.
+        if not consent.covers(ConsentScope.INTERVENTIONS):
+            raise forms.ValidationError(_("Samtycket täcker inte insatser, som en SIP redovisar."))
         return consent
 
 

@@ -50,6 +50,10 @@ def referral_create(*, case: Case, by: User, **fields: Any) -> Referral:
         or (fields.get("to_agency") and consent.recipient_id != fields["to_agency"].pk)
     ):
         raise ValidationError(_("Samtycket gäller inte den här personen och mottagaren."))
+    if fields.get("kind") == DocumentKind.SIP and (
+        consent is None or not consent.covers(ConsentScope.INTERVENTIONS)
+    ):
+        raise ValidationError(_("En SIP kräver ett samtycke som täcker insatser."))
     allowed = sections_allowed(consent)
     for field in SECTION_SCOPES:
         if fields.get(field) and field not in allowed:

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from avhopp.audit import audit_record
 from avhopp.models import AuditAction, Role
-from cases.checkpoint import case_view
+from cases.checkpoint import case_view, outside_reason_redirect
 from cases.policy import CONTENT_ROLES, CaseAccess, CaseAction
 from referrals import services
 from referrals.forms import AnswerForm, ReferralForm, SipForm
@@ -59,6 +59,8 @@ def _create(request, access: CaseAccess, form_class, kind: DocumentKind, title: 
 @login_required
 def referral_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     referral = get_referral_for_user(request.user, pk)
+    if gate := outside_reason_redirect(request, referral.case):
+        return gate
     audit_record(
         actor=request.user,
         action=AuditAction.REFERRAL_VIEW,
@@ -98,6 +100,8 @@ def referral_status_view(request: HttpRequest, pk: int) -> JsonResponse:
 @login_required
 def referral_download_view(request: HttpRequest, pk: int) -> HttpResponse:
     referral = get_referral_for_user(request.user, pk)
+    if gate := outside_reason_redirect(request, referral.case):
+        return gate
     if not referral.document_path:
         return HttpResponse(_("Dokumentet är inte klart."), status=409)
     audit_record(

@@ -338,6 +338,27 @@ def test_service_refuses_a_withdrawn_or_misaddressed_consent(
 
 
 @pytest.mark.django_db
+def test_sip_needs_a_consent_covering_interventions(
+    owned_case: Case,
+    make_referral: Callable[..., Referral],
+    consent_to: Callable[..., Consent],
+    police_agency: Agency,
+) -> None:
+    narrow = consent_to(owned_case, police_agency, interventions=False)
+    for consent in (None, narrow):
+        with pytest.raises(ValidationError, match="SIP"):
+            make_referral(
+                owned_case,
+                kind=DocumentKind.SIP,
+                to_agency=None,
+                consent=consent,
+                overall_responsibility="Södertälje kommun",
+                next_follow_up=timezone.localdate() + timedelta(days=30),
+            )
+    assert not Referral.objects.exists()
+
+
+@pytest.mark.django_db
 def test_form_refuses_sections_outside_the_consent(
     owned_case: Case,
     coordinator: User,
