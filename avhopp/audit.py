@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 
@@ -23,7 +23,7 @@ class RequestContext:
 request_context: ContextVar[RequestContext | None] = ContextVar("request_context", default=None)
 
 
-def audit_record(
+def audit_event(
     *,
     actor: User | None,
     action: AuditAction,
@@ -35,14 +35,14 @@ def audit_record(
     object_type: str = "",
     object_id: str = "",
 ) -> AuditEvent:
-    """Append one event.
+    """An unsaved event; `audit_record` saves one, `audit_record_all` several in one insert.
 
     `username` names an actor that is not a user (a failed login); `object_type` and
     `object_id` name an object that was asked for but not found or not allowed.
     """
     context = request_context.get()
     agency = actor.agency if actor is not None and actor.agency_id else None
-    return AuditEvent.objects.create(
+    return AuditEvent(
         user_id=actor.pk if actor else None,
         username=actor.get_username() if actor else username[:150],
         agency_id=agency.pk if agency else None,
@@ -57,6 +57,17 @@ def audit_record(
         request_id=context.request_id if context else "",
         reason=reason[:300],
     )
+
+
+def audit_record(**fields: Any) -> AuditEvent:
+    """Append one event."""
+    event = audit_event(**fields)
+    event.save()
+    return event
+
+
+def audit_record_all(events: list[AuditEvent]) -> None:
+    AuditEvent.objects.bulk_create(events)
 
 
 def audit_denied(*, actor: User, object_type: str, object_id: object, case_id: int | None) -> None:

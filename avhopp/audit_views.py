@@ -18,6 +18,7 @@ from avhopp.audit import audit_record
 from avhopp.audit_forms import AuditSearchForm
 from avhopp.audit_selectors import audit_events_visible_to, case_readers
 from avhopp.models import AuditAction, AuditEvent, Role
+from avhopp.twofactor import require_recent_authentication
 from cases.checkpoint import case_view
 from cases.models import Individual
 from cases.policy import CaseAccess, CaseAction
@@ -85,6 +86,7 @@ class _Echo:
 
 
 @login_required
+@require_recent_authentication
 def audit_export_view(request: HttpRequest) -> HttpResponse:
     form = AuditSearchForm(request.GET)
     events = _searched_events(request, form)

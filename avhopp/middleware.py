@@ -1,17 +1,28 @@
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 
-from avhopp.audit import RequestContext, request_context
+from avhopp.audit import RequestContext, audit_record, request_context
+from avhopp.models import AuditAction
+
+Handler = Callable[[HttpRequest], HttpResponse]
 
 
 class RequestContextMiddleware:
     """Give each request an id and remember where it came from, for the audit log."""
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+    def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
@@ -24,3 +35,64 @@ class RequestContextMiddleware:
             request_context.reset(token)
         response["X-Request-ID"] = request_id
         return response
+
+
+SESSION_STARTED = "avhopp_started"
+SESSION_SEEN = "avhopp_seen"
+SESSION_GENERATION = "avhopp_generation"
+# "Last seen" is written at most once a minute, so reading a page does not write the session.
+SEEN_PRECISION_SECONDS = 60
+
+
+class SessionLimitsMiddleware:
+    """Idle and absolute session timeouts, and ending all of a user's sessions at once.
+
+    Deactivated users are already refused by the authentication backend on their next request.
+    """
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if user.is_authenticated:
+            now = time.time()
+            session = request.session
+            started = session.setdefault(SESSION_STARTED, now)
+            seen = session.get(SESSION_SEEN, now)
+            generation = session.setdefault(SESSION_GENERATION, user.session_generation)
+            if (
+                now - seen > settings.SESSION_IDLE_SECONDS
+                or now - started > settings.SESSION_ABSOLUTE_SECONDS
+                or generation != user.session_generation
+            ):
+                audit_record(actor=user, action=AuditAction.SESSION_EXPIRED)
+                logout(request)
+                messages.info(request, _("Du har loggats ut. Logga in igen."))
+                return redirect(f"{reverse('login')}?{urlencode({'next': request.path})}")
+            if now - seen > SEEN_PRECISION_SECONDS or SESSION_SEEN not in session:
+                session[SESSION_SEEN] = now
+        return self.get_response(request)
+
+
+# Pages reachable before the second factor is verified.
+_OPEN_PREFIXES = ("/logga-in/", "/logga-ut/", "/tvafaktor/", "/i18n/", "/static/", "/healthz")
+
+
+class SecondFactorMiddleware:
+    """Nothing but the login steps until the user has passed their second factor."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = request.user
+        if (
+            settings.REQUIRE_TWO_FACTOR
+            and user.is_authenticated
+            and not user.is_verified()
+            and not request.path.startswith(_OPEN_PREFIXES)
+        ):
+            url = reverse("two_factor")
+            return redirect(f"{url}?{urlencode({'next': request.get_full_path()})}")
+        return self.get_response(request)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractUser, Group
+from django.contrib.auth.models import AbstractUser, Group, UserManager
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -75,12 +75,22 @@ class Role(models.TextChoices):
     AGENCY_ADMIN = "agency_admin", _("Myndighetsadministratör")
 
 
+class AgencyUserManager(UserManager):
+    # Every request reads the user's agency (menus, audit rows): fetch it with the user.
+    def get_queryset(self) -> models.QuerySet[User]:
+        return super().get_queryset().select_related("agency")
+
+
 class User(AbstractUser):
     # Support staff (is_staff, Django admin) have no agency; everyone else must.
     agency = models.ForeignKey(
         Agency, on_delete=models.PROTECT, related_name="users", null=True, blank=True
     )
     role = models.CharField(_("roll"), max_length=32, choices=Role.choices, blank=True)
+    # Bumped to end all of the user's sessions at once (see SessionLimitsMiddleware).
+    session_generation = models.PositiveIntegerField(default=0, editable=False)
+
+    objects = AgencyUserManager()
 
     class Meta:
         verbose_name = _("användare")
@@ -135,6 +145,11 @@ class AuditAction(models.TextChoices):
     AUDIT_EXPORT = "audit_export", _("Exporterat loggen")
     USER_CREATE = "user_create", _("Skapat användare")
     USER_UPDATE = "user_update", _("Ändrat användare")
+    USER_SESSIONS_ENDED = "user_sessions_ended", _("Avslutat användarens sessioner")
+    SECOND_FACTOR_ENROLLED = "2fa_enrolled", _("Registrerat tvåfaktorsinloggning")
+    SECOND_FACTOR_FAILED = "2fa_failed", _("Felaktig engångskod")
+    SESSION_EXPIRED = "session_expired", _("Sessionen gick ut")
+    REAUTHENTICATED = "reauthenticated", _("Bekräftat identitet")
 
 
 class AuditEvent(models.Model):

@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import F
 
 from avhopp.audit import audit_record
 from avhopp.models import AuditAction, Role, User
@@ -40,3 +41,11 @@ def user_update(*, user: User, by: User, **fields: Any) -> None:
     audit_record(
         actor=by, action=AuditAction.USER_UPDATE, obj=user, reason=",".join(sorted(fields))
     )
+
+
+@transaction.atomic
+def user_end_sessions(*, user: User, by: User) -> None:
+    """End every session the user has, at their next request, wherever they are."""
+    _require_admin_of(by, user)
+    User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
+    audit_record(actor=by, action=AuditAction.USER_SESSIONS_ENDED, obj=user)

@@ -111,6 +111,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "guardian",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+    "csp",
 ]
 
 MIDDLEWARE = [
@@ -121,9 +126,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "avhopp.middleware.RequestContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "avhopp.middleware.SessionLimitsMiddleware",
+    "avhopp.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, so it sees the failed logins that the views below report.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "avhopp.urls"
@@ -166,8 +177,13 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "avhopp.User"
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -200,7 +216,27 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns when it is mi
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 
-SESSION_COOKIE_AGE = env_int("AVHOPP_SESSION_ABSOLUTE_SECONDS", 12 * 3600, minimum=60)
+# Two-factor login (TOTP, with recovery codes; never SMS). It cannot be switched off in
+# production; in development it can, for a quick look at the pages.
+REQUIRE_TWO_FACTOR = env_bool("AVHOPP_REQUIRE_2FA", True)
+if PRODUCTION and not REQUIRE_TWO_FACTOR:
+    raise ImproperlyConfigured("AVHOPP_REQUIRE_2FA cannot be off when DJANGO_ENV=production.")
+OTP_TOTP_ISSUER = "Avhopp"
+# Re-authentication before highly sensitive operations (ASVS level 3).
+AVHOPP_REAUTH_SECONDS = env_int("AVHOPP_REAUTH_SECONDS", 300, minimum=30)
+
+# Lockout after repeated failed logins, by user name and address together, with the same
+# answer whether or not the user exists.
+AXES_FAILURE_LIMIT = env_int("AVHOPP_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AVHOPP_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+
+SESSION_IDLE_SECONDS = env_int("AVHOPP_SESSION_IDLE_SECONDS", 30 * 60, minimum=60)
+SESSION_ABSOLUTE_SECONDS = env_int("AVHOPP_SESSION_ABSOLUTE_SECONDS", 12 * 3600, minimum=60)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_SECONDS
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -216,6 +252,22 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if env_bool("DJANGO_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    AXES_IPWARE_PROXY_COUNT = 1
+
+# No inline script or style anywhere: the policy allows only our own files.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # How long a reason given for an outside-assignment read, or a reveal of a protected
 # identity, stays valid in the session before it must be given again.

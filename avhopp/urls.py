@@ -4,13 +4,15 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from avhopp import views
+from avhopp import twofactor, views
 
 urlpatterns = [
     path("", views.home_view, name="home"),
     path("healthz", views.healthz_view, name="healthz"),
     path("logga-in/", auth_views.LoginView.as_view(), name="login"),
     path("logga-ut/", auth_views.LogoutView.as_view(), name="logout"),
+    path("tvafaktor/", twofactor.two_factor_view, name="two_factor"),
+    path("tvafaktor/bekrafta/", twofactor.reauthenticate_view, name="reauthenticate"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("arenden/", include("cases.urls")),
     path("remisser/", include("referrals.urls")),

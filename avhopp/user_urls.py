@@ -9,4 +9,9 @@ app_name = "users"
 urlpatterns = [
     path("", user_views.user_list_view, name="list"),
     path("<int:pk>/", user_views.user_edit_view, name="edit"),
+    path(
+        "<int:pk>/avsluta-sessioner/",
+        user_views.user_end_sessions_view,
+        name="end_sessions",
+    ),
 ]

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from avhopp import services
 from avhopp.models import Role, User
@@ -80,3 +80,13 @@ def user_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
         {"form": form, "edited": user},
         status=400 if form.errors else 200,
     )
+
+
+@login_required
+@require_POST
+def user_end_sessions_view(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_agency_admin(request)
+    user = get_object_or_404(User, pk=pk, agency_id=request.user.agency_id)
+    services.user_end_sessions(user=user, by=request.user)
+    messages.success(request, _("Användarens alla sessioner är avslutade."))
+    return redirect("users:edit", pk=user.pk)

@@ -13,8 +13,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from avhopp.audit import audit_record
+from avhopp.audit import audit_event, audit_record, audit_record_all
 from avhopp.models import AuditAction
+from avhopp.twofactor import require_recent_authentication
 from cases import services
 from cases.checkpoint import case_view, outside_reason_key
 from cases.forms import (
@@ -160,20 +161,25 @@ def case_detail_view(request: HttpRequest, access: CaseAccess) -> HttpResponse:
         )
         context["consents"] = case.individual.consents.select_related("recipient")
     context["referrals"] = _referrals_for(access)
-    audit_record(
-        actor=request.user,
-        action=AuditAction.CASE_VIEW,
-        obj=case,
-        case_id=case.pk,
-        individual_id=case.individual_id,
-    )
-    if sees_details:
-        audit_record(
+    events = [
+        audit_event(
             actor=request.user,
-            action=AuditAction.THREAT_DETAILS_VIEW,
+            action=AuditAction.CASE_VIEW,
             obj=case,
             case_id=case.pk,
+            individual_id=case.individual_id,
         )
+    ]
+    if sees_details:
+        events.append(
+            audit_event(
+                actor=request.user,
+                action=AuditAction.THREAT_DETAILS_VIEW,
+                obj=case,
+                case_id=case.pk,
+            )
+        )
+    audit_record_all(events)
     return render(request, "cases/case_detail.html", context)
 
 
@@ -210,6 +216,7 @@ def outside_reason_view(request: HttpRequest, case_pk: int) -> HttpResponse:
 
 
 @case_view(CaseAction.REVEAL_IDENTITY)
+@require_recent_authentication
 @require_http_methods(["GET", "POST"])
 def reveal_view(request: HttpRequest, access: CaseAccess) -> HttpResponse:
     form = ReasonForm(request.POST or None)

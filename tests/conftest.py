@@ -16,6 +16,7 @@ from avhopp.models import Agency, AgencyKind, Role, User
 from cases import services
 from cases.identity import luhn_check_digit
 from cases.models import Case, ConsentScope, Individual, ProtectionLevel, ReferralSource
+from tests.support import sign_in, verify_second_factor
 
 # Django refuses ORM calls from a thread with a running event loop; Playwright's sync API
 # runs one in the test thread, while the database work it checks is plain synchronous code.
@@ -193,9 +194,12 @@ def share_with(coordinator: User) -> Callable[..., Any]:
 
 @pytest.fixture
 def login() -> Callable[[User], Client]:
+    """A client signed in with password and second factor, as after a real login."""
+
     def log_in(user: User) -> Client:
         client = Client()
         client.force_login(user)
+        verify_second_factor(client, user)
         return client
 
     return log_in
@@ -244,11 +248,6 @@ def page(browser: Any, live_server: Any) -> Iterator[Any]:
 @pytest.fixture
 def browser_login(page: Any) -> Callable[[User], Any]:
     def log_in(user: User) -> Any:
-        page.goto("/logga-in/")
-        page.get_by_label("Användarnamn").fill(user.username)
-        page.get_by_label("Lösenord").fill(PASSWORD)
-        page.get_by_role("button", name="Logga in").click()
-        page.wait_for_url("**/")
-        return page
+        return sign_in(page, user, PASSWORD)
 
     return log_in

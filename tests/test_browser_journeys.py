@@ -18,8 +18,9 @@ from django.utils import timezone
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from avhopp.models import Agency, User
-from cases.models import Case, CaseStatus
+from cases.models import Case, CaseStatus, Consent
 from tests.conftest import PASSWORD, make_personnummer
+from tests.support import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -40,11 +41,7 @@ def field(page: Page, label: str) -> Locator:
 
 def _log_in(page: Page, user: User) -> Page:
     """The same steps as conftest's `browser_login`, for any page (any browser context)."""
-    page.goto("/logga-in/")
-    field(page, "Användarnamn").fill(user.username)
-    field(page, "Lösenord").fill(PASSWORD)
-    page.get_by_role("button", name="Logga in").click()
-    page.wait_for_url("**/")
+    sign_in(page, user, PASSWORD)
     expect(page.get_by_test_id("whoami")).to_contain_text(user.agency.name)
     return page
 
@@ -225,9 +222,8 @@ def test_referral_from_consent_to_answer(
     page.get_by_role("link", name="Ny remiss").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Ny remiss")
     field(page, "Mottagande myndighet").select_option(label=police_agency.name)
-    field(page, "Samtycke som remissen vilar på").select_option(
-        label=f"{police_agency.name} ({given_on})"
-    )
+    consent = Consent.objects.get(recipient=police_agency)
+    field(page, "Samtycke som remissen vilar på").select_option(label=str(consent))
     field(page, "Kontaktperson").fill("Karin Berg, 08-123 456")
     field(page, "Skäl").fill("Behov av samordnat skydd inför flytt.")
     page.get_by_role("button", name="Spara", exact=True).click()

@@ -113,9 +113,8 @@ def test_start_page_requires_login(client: Client) -> None:
 
 
 @pytest.mark.django_db
-def test_start_page_shows_user_agency_and_role(client: Client, worker: User) -> None:
-    assert client.login(username=worker.username, password=PASSWORD)
-    body = client.get("/").content.decode()
+def test_start_page_shows_user_agency_and_role(login, worker: User) -> None:
+    body = login(worker).get("/").content.decode()
     assert worker.get_full_name() in body
     assert worker.agency.name in body
     assert str(Role.SOCIAL_WORKER.label) in body

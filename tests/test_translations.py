@@ -6,7 +6,6 @@ import re
 from pathlib import Path
 
 import pytest
-from django.test import Client
 from django.utils import translation
 
 LOCALE = Path(__file__).resolve().parent.parent / "locale"
@@ -31,8 +30,8 @@ def test_english_catalogue_is_complete_and_not_fuzzy() -> None:
 
 
 @pytest.mark.django_db
-def test_pages_switch_to_english(client: Client, worker) -> None:
-    client.force_login(worker)
+def test_pages_switch_to_english(login, worker) -> None:
+    client = login(worker)
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     body = client.get("/arenden/").content.decode()
     assert "Cases" in body

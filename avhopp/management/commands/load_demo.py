@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from avhopp.models import Agency, AgencyKind, Role, User
 from cases import services
@@ -24,6 +25,9 @@ from cases.models import (
 )
 
 DEMO_PASSWORD = "Avhopp-demo-2026"
+# RFC 6238's test key ("12345678901234567890"), base32 GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ:
+# add it to any authenticator app, or run `manage.py totp_code <user>`.
+DEMO_TOTP_KEY = "3132333435363738393031323334353637383930"
 
 AGENCIES = [
     ("Södertälje kommun, socialtjänsten", AgencyKind.SOCIAL_SERVICES, "0181", "Stockholm"),
@@ -68,9 +72,16 @@ class Command(BaseCommand):
             if created:
                 support.set_password(DEMO_PASSWORD)
                 support.save(update_fields=["password"])
+                TOTPDevice.objects.create(
+                    user=support, name="Demo", key=DEMO_TOTP_KEY, confirmed=True
+                )
             if not Individual.objects.filter(personnummer__startswith="1995").exists():
                 self._cases(users, agencies)
-        self.stdout.write(f"Demo users (password {DEMO_PASSWORD}):")
+        self.stdout.write(
+            f"Demo users (password {DEMO_PASSWORD}; one-time codes: "
+            "`.venv/bin/python manage.py totp_code <user>`, or add the key "
+            "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ to an authenticator app):"
+        )
         for username, *_rest, role in USERS:
             self.stdout.write(f"  {username:<15} {role.label}")
         self.stdout.write(f"  {'support':<15} Django admin (support staff)")
@@ -97,6 +108,7 @@ class Command(BaseCommand):
         if created:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
+            TOTPDevice.objects.create(user=user, name="Demo", key=DEMO_TOTP_KEY, confirmed=True)
         return user
 
     def _cases(self, users: dict[str, User], agencies: list[Agency]) -> None:

@@ -1,0 +1,192 @@
+"""Second factor: TOTP enrolment with a QR code, recovery codes, verification, re-authentication.
+
+No SMS. A user without a confirmed authenticator is sent to enrolment right after the password;
+a user with one is asked for a code (or a one-time recovery code).
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import qrcode
+import qrcode.image.svg
+from django import forms
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+from django_otp import login as otp_login
+from django_otp import match_token
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from avhopp.audit import audit_record
+from avhopp.models import AuditAction, User
+
+RECOVERY_CODES = 10
+REAUTH_AT = "avhopp_reauth_at"
+
+
+class PasswordForm(forms.Form):
+    password = forms.CharField(label=_("Lösenord"), widget=forms.PasswordInput, max_length=128)
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Engångskod"),
+        max_length=16,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        help_text=_("Sex siffror från din autentiseringsapp, eller en av dina reservkoder."),
+    )
+
+    def clean_code(self) -> str:
+        return "".join(self.cleaned_data["code"].split())
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return reverse("home")
+
+
+def _confirmed_totp(user: User) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).first()
+
+
+def _pending_totp(user: User) -> TOTPDevice:
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    return device or TOTPDevice.objects.create(user=user, name="Autentiseringsapp", confirmed=False)
+
+
+def _qr_svg(device: TOTPDevice) -> str:
+    image = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage)
+    return image.to_string(encoding="unicode")
+
+
+@transaction.atomic
+def enrol(*, user: User, device: TOTPDevice) -> list[str]:
+    """Confirm the authenticator and issue fresh recovery codes, shown once."""
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    static, _created = StaticDevice.objects.get_or_create(user=user, name="Reservkoder")
+    static.token_set.all().delete()
+    codes = [StaticToken.random_token() for _ in range(RECOVERY_CODES)]
+    StaticToken.objects.bulk_create(StaticToken(device=static, token=code) for code in codes)
+    audit_record(actor=user, action=AuditAction.SECOND_FACTOR_ENROLLED)
+    return codes
+
+
+def _verified(request: HttpRequest, device: Any) -> None:
+    otp_login(request, device)
+    request.session[REAUTH_AT] = time.time()
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor_view(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if user.is_verified():
+        return redirect(_safe_next(request))
+    form = CodeForm(request.POST or None)
+    confirmed = _confirmed_totp(user)
+    if confirmed is None:
+        return _enrolment(request, form)
+    if request.method == "POST" and form.is_valid():
+        device = match_token(user, form.cleaned_data["code"])
+        if device is not None:
+            _verified(request, device)
+            return redirect(_safe_next(request))
+        audit_record(actor=user, action=AuditAction.SECOND_FACTOR_FAILED)
+        form.add_error("code", _("Koden stämmer inte. Försök igen med en ny kod."))
+    return render(
+        request,
+        "registration/two_factor.html",
+        {"form": form, "next": request.GET.get("next", "")},
+        status=400 if form.errors else 200,
+    )
+
+
+def _enrolment(request: HttpRequest, form: CodeForm) -> HttpResponse:
+    device = _pending_totp(request.user)
+    if request.method == "POST" and form.is_valid():
+        if device.verify_token(form.cleaned_data["code"]):
+            codes = enrol(user=request.user, device=device)
+            _verified(request, device)
+            return render(
+                request,
+                "registration/recovery_codes.html",
+                {"codes": codes, "next": _safe_next(request)},
+            )
+        form.add_error(
+            "code", _("Koden stämmer inte. Kontrollera att klockan i telefonen går rätt.")
+        )
+    return render(
+        request,
+        "registration/two_factor_setup.html",
+        {
+            "form": form,
+            # Generated by us from the device key: no user input reaches this markup.
+            "qr_svg": mark_safe(_qr_svg(device)),  # noqa: S308
+            "secret": base64.b32encode(device.bin_key).decode(),
+            "next": request.GET.get("next", ""),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+def recently_authenticated(request: HttpRequest) -> bool:
+    given = request.session.get(REAUTH_AT)
+    return given is not None and time.time() - given < settings.AVHOPP_REAUTH_SECONDS
+
+
+def require_recent_authentication(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Highly sensitive operations ask for a fresh code first (ASVS level 3)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not recently_authenticated(request):
+            url = reverse("reauthenticate")
+            return redirect(f"{url}?{urlencode({'next': request.get_full_path()})}")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def reauthenticate_view(request: HttpRequest) -> HttpResponse:
+    """A fresh one-time code; the password only for users without an authenticator
+    (possible in development, where two-factor login can be switched off)."""
+    has_device = _confirmed_totp(request.user) is not None
+    form = CodeForm(request.POST or None) if has_device else PasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if has_device:
+            confirmed = match_token(request.user, form.cleaned_data["code"]) is not None
+        else:
+            confirmed = request.user.check_password(form.cleaned_data["password"])
+        if confirmed:
+            request.session[REAUTH_AT] = time.time()
+            audit_record(actor=request.user, action=AuditAction.REAUTHENTICATED)
+            return redirect(_safe_next(request))
+        audit_record(actor=request.user, action=AuditAction.SECOND_FACTOR_FAILED)
+        form.add_error(None, _("Uppgiften stämmer inte."))
+    return render(
+        request,
+        "registration/reauthenticate.html",
+        {"form": form, "next": request.GET.get("next", "")},
+        status=400 if form.errors else 200,
+    )

@@ -1,0 +1,53 @@
+"""Helpers for tests and the benchmark: sign a client in past the second factor."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from avhopp.models import User
+from avhopp.twofactor import REAUTH_AT
+
+TEST_TOTP_KEY = "3132333435363738393031323334353637383930"
+
+
+def authenticator_of(user: User) -> TOTPDevice:
+    device, _created = TOTPDevice.objects.get_or_create(
+        user=user, confirmed=True, defaults={"name": "Test", "key": TEST_TOTP_KEY}
+    )
+    return device
+
+
+def current_code(user: User) -> str:
+    """The code the user's app shows now. Clears replay protection, so tests that log the
+    same user in twice within one 30-second step still get a usable code."""
+    device = authenticator_of(user)
+    # Also lift the throttling that a test's deliberate wrong code switched on.
+    TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1, throttling_failure_count=0)
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+
+
+def verify_second_factor(client: Client, user: User) -> None:
+    """After force_login: mark the session as having passed the second factor just now."""
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = authenticator_of(user).persistent_id
+    session[REAUTH_AT] = time.time()
+    session.save()
+
+
+def sign_in(page: Any, user: User, password: str) -> Any:
+    """Log in through the pages, as a person would: password, then the one-time code."""
+    code = current_code(user)  # before the password step, so the user has an authenticator
+    page.goto("/logga-in/")
+    page.get_by_label("Användarnamn").fill(user.username)
+    page.get_by_label("Lösenord").fill(password)
+    page.get_by_role("button", name="Logga in").click()
+    page.get_by_label("Engångskod").fill(code)
+    page.get_by_role("button", name="Fortsätt").click()
+    page.wait_for_url("**/")
+    return page
