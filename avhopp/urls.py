@@ -20,3 +20,5 @@ urlpatterns = [
     path("anvandare/", include("avhopp.user_urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler500 = "avhopp.views.server_error_view"

@@ -188,3 +188,45 @@ def test_celery_is_configured_for_safe_redelivery() -> None:
     assert conf.accept_content == ["json"]
     assert conf.task_acks_late is True
     assert conf.task_reject_on_worker_lost is True
+
+
+@pytest.mark.django_db
+def test_database_outage_answers_503_without_traceback(
+    login, worker: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import OperationalError
+
+    import cases.selectors
+
+    client = login(worker)
+    client.raise_request_exception = False
+
+    def unavailable(*args: object, **kwargs: object) -> None:
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(cases.selectors, "case_list", unavailable)
+    monkeypatch.setattr("cases.views.case_list", unavailable)
+    response = client.get("/arenden/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    body = response.content.decode()
+    assert "tillfälligt otillgänglig" in body
+    assert "Traceback" not in body
+    assert "connection refused" not in body
+
+
+@pytest.mark.django_db
+def test_other_errors_answer_a_plain_500(
+    login, worker: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = login(worker)
+    client.raise_request_exception = False
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr("cases.views.case_list", broken)
+    response = client.get("/arenden/")
+    assert response.status_code == 500
+    assert "secret internals" not in response.content.decode()
+    assert "Tekniskt fel" in response.content.decode()
