@@ -230,3 +230,18 @@ def test_other_errors_answer_a_plain_500(
     assert response.status_code == 500
     assert "secret internals" not in response.content.decode()
     assert "Tekniskt fel" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_demo_user_logs_in_with_the_printed_code(client: Client) -> None:
+    import io
+
+    from avhopp.management.commands.load_demo import DEMO_PASSWORD
+
+    call_command("load_demo", stdout=io.StringIO())
+    printed = io.StringIO()
+    call_command("totp_code", "handlaggare", stdout=printed)
+    client.post("/logga-in/", {"username": "handlaggare", "password": DEMO_PASSWORD})
+    response = client.post("/tvafaktor/", {"code": printed.getvalue().strip()})
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200
