@@ -10,6 +10,7 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
@@ -96,3 +97,23 @@ class SecondFactorMiddleware:
             url = reverse("two_factor")
             return redirect(f"{url}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)
+
+
+class ChosenLanguageMiddleware:
+    """Swedish unless the user chose English with the language switch.
+
+    The browser's Accept-Language is ignored on purpose: staff in Swedish agencies get the
+    Swedish interface whatever their browser happens to be set to.
+    """
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        return response

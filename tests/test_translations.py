@@ -38,3 +38,10 @@ def test_pages_switch_to_english(login, worker) -> None:
     assert "Ärenden" not in body
     with translation.override("en"):
         assert translation.gettext("Ny hotbedömning") == "New threat assessment"
+
+
+@pytest.mark.django_db
+def test_swedish_whatever_the_browser_asks_for(client) -> None:
+    response = client.get("/logga-in/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert 'lang="sv"' in response.content.decode()
+    assert response["Content-Language"] == "sv"
