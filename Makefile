@@ -4,6 +4,7 @@
 #   make run       migrate, load demo data, serve on http://127.0.0.1:8000/
 #   make test      ruff + pytest against private PostgreSQL/Redis (scripts/test.sh)
 #   make lock      regenerate requirements.lock from pyproject.toml
+#   make bench     seed (if needed) and benchmark at national scale (BENCH_CASES=10000)
 #   make lint | format | clean
 
 PYTHON ?= python3.11
@@ -19,7 +20,7 @@ RUNTIME_DEBS := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core gettext
 PYTEST_ARGS ?=
 export PYTEST_ARGS
 
-.PHONY: install system-deps run test lock lint format clean
+.PHONY: install system-deps run test bench lock lint format clean
 
 install: system-deps $(STAMP)
 	$(VPY) manage.py compilemessages --ignore=$(VENV) -v 0
@@ -42,6 +43,20 @@ run: install
 
 test: install
 	bash scripts/test.sh
+
+# Benchmark against PostgreSQL and Redis (the test services when not set): seeds
+# BENCH_CASES cases with seed_scale when the bench database holds another N, then prints
+# the table and writes bench-results/latest.md. E.g. make bench BENCH_CASES=100000
+BENCH_CASES ?= 10000
+BENCH_DATABASE_URL ?= postgres://avhopp@127.0.0.1:54329/avhopp_bench
+BENCH_REQUESTS ?= 100
+bench: install
+	@set -eu; eval "$$(bash scripts/test-services.sh start)"; \
+	db="$(BENCH_DATABASE_URL)"; \
+	psql "$${db%/*}/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname = '$${db##*/}'" \
+		| grep -q 1 || psql "$${db%/*}/postgres" -qc "CREATE DATABASE \"$${db##*/}\""; \
+	DATABASE_URL="$$db" REDIS_URL="$$REDIS_URL" BENCH_CASES=$(BENCH_CASES) \
+		BENCH_REQUESTS=$(BENCH_REQUESTS) $(VPY) bench/run.py
 
 # Resolve pyproject's direct dependencies (plus the dev extra) in a throwaway
 # venv and freeze the full set. The project itself is not installed (it is not

@@ -1,0 +1,77 @@
+"""seed_scale builds consistent data: constraints hold, numbers are valid, shares are visible."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Count, F, Q
+from django.utils import timezone
+
+from avhopp.models import Agency, AgencyKind, AuditEvent, Role, User
+from cases.identity import parse_identity_number
+from cases.models import (
+    Case,
+    CaseGroupObjectPermission,
+    CaseShare,
+    CaseStatus,
+    Individual,
+    Intervention,
+    ThreatAssessment,
+)
+from cases.selectors import cases_visible_to
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_seed_scale_small(capsys: pytest.CaptureFixture[str]) -> None:
+    call_command("seed_scale", cases=200, municipalities=10, audit_per_case=2, reset=True)
+    assert "Done in" in capsys.readouterr().out
+    assert Agency.objects.filter(kind=AgencyKind.SOCIAL_SERVICES).count() == 10
+    assert Agency.objects.filter(kind=AgencyKind.POLICE).count() == 7
+    assert Agency.objects.filter(kind=AgencyKind.CIVIL_SOCIETY).count() == 30
+    assert Case.objects.count() == Individual.objects.count() == 200
+    assert AuditEvent.objects.count() == 400
+    assert Intervention.objects.count() > 200
+    assert ThreatAssessment.objects.count() > 100
+    # Every agency has its own group and every user is in their agency's group only.
+    for agency in Agency.objects.select_related("group"):
+        assert agency.group.name == f"agency:{agency.name}"
+    users = User.objects.annotate(groups_n=Count("groups"))
+    assert not users.exclude(groups_n=1).exists()
+    assert not User.objects.exclude(groups=F("agency__group")).exists()
+    # Identity numbers parse (date and Luhn check digit).
+    today = timezone.localdate()
+    for number in Individual.objects.exclude(personnummer=None).values_list(
+        "personnummer", flat=True
+    ):
+        assert parse_identity_number(number, today=today) == number
+    assert Individual.objects.exclude(protection_level="none").exists()
+    # Closed cases carry their reason; the case mirrors its newest threat assessment.
+    closed = Case.objects.filter(status__in=[CaseStatus.CLOSED, CaseStatus.DROPPED_OUT])
+    assert closed.exists()
+    assert not closed.filter(Q(closed_at=None) | Q(close_reason="")).exists()
+    for case in Case.objects.exclude(threat_level="")[:50]:
+        newest = case.threat_assessments.first()
+        assert (newest.level, newest.next_review_date) == (
+            case.threat_level,
+            case.threat_review_due,
+        )
+    # Owners hold view + change; active shares hold view.
+    for case in Case.objects.all()[:50]:
+        grants = CaseGroupObjectPermission.objects.filter(content_object=case)
+        owner = grants.filter(group=case.owning_agency.group_id)
+        assert set(owner.values_list("permission__codename", flat=True)) == {
+            "view_case",
+            "change_case",
+        }
+    for share in CaseShare.objects.filter(revoked_at=None).select_related("agency")[:50]:
+        assert CaseGroupObjectPermission.objects.filter(
+            content_object=share.case_id, group=share.agency.group_id
+        ).exists()
+    # Each police region sees shared cases through the real selector.
+    for region in Agency.objects.filter(kind=AgencyKind.POLICE):
+        officer = User.objects.filter(agency=region, role=Role.POLICE_OFFICER).first()
+        assert cases_visible_to(officer).exists(), region.name
+    # Re-running with --reset gives the same counts.
+    call_command("seed_scale", cases=200, municipalities=10, audit_per_case=2, reset=True)
+    assert Case.objects.count() == 200
