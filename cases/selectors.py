@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Page, Paginator
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
@@ -138,7 +139,7 @@ def identity_search_allowed(user: User) -> Q:
 
 
 def case_list(user: User, filters: CaseFilters) -> QuerySet[Case]:
-    cases = cases_visible_to(user).select_related("individual", "responsible", "owning_agency")
+    cases = cases_visible_to(user)
     query = filters.query.strip()
     if query:
         try:
@@ -169,6 +170,20 @@ def case_list(user: User, filters: CaseFilters) -> QuerySet[Case]:
     elif filters.overdue == "follow_up":
         cases = cases.filter(Exists(_overdue_follow_ups(today)))
     return cases.order_by(SORTABLE.get(filters.order, "-opened_at"), "-pk")
+
+
+def case_page(user: User, filters: CaseFilters, number: str | None, *, size: int) -> Page:
+    """One page of the case list.
+
+    The ids are paged first, without joins, and only that page's rows are then loaded with
+    their person, worker and agency: the cost follows the page, not every visible case.
+    """
+    page = Paginator(case_list(user, filters).values_list("pk", flat=True), size).get_page(number)
+    loaded = Case.objects.select_related("individual", "responsible", "owning_agency").in_bulk(
+        list(page.object_list)
+    )
+    page.object_list = [loaded[pk] for pk in page.object_list]
+    return page
 
 
 def _overdue_follow_ups(today: date) -> QuerySet[Intervention]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -36,7 +35,7 @@ from cases.masking import shown_identity
 from cases.models import ConsentScope, Intervention, JournalEntry
 from cases.policy import CaseAccess, CaseAction, role_reads_case_content
 from cases.reasons import reason_is_fresh, remember_reason
-from cases.selectors import CaseFilters, case_list, get_case_for_user
+from cases.selectors import CaseFilters, case_list, case_page, get_case_for_user
 
 PAGE_SIZE = 25
 
@@ -51,7 +50,7 @@ def case_list_view(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     form = CaseFilterForm(request.GET or None)
     filters = CaseFilters(**_filter_values(form))
-    page = Paginator(case_list(request.user, filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = case_page(request.user, filters, request.GET.get("page"), size=PAGE_SIZE)
     action = AuditAction.CASE_SEARCH if filters.query else AuditAction.CASE_LIST
     audit_record(actor=request.user, action=action)
     rows = [(case, shown_identity(case.individual)) for case in page.object_list]
@@ -87,7 +86,8 @@ def case_create_view(request: HttpRequest) -> HttpResponse:
     search_form = CaseFilterForm(request.GET or None)
     matches = []
     if search_form.is_bound and search_form.is_valid() and search_form.cleaned_data["q"]:
-        found = case_list(request.user, CaseFilters(query=search_form.cleaned_data["q"]))[:10]
+        found = case_list(request.user, CaseFilters(query=search_form.cleaned_data["q"]))
+        found = found.select_related("individual")[:10]
         matches = [(case, shown_identity(case.individual)) for case in found]
         audit_record(actor=request.user, action=AuditAction.CASE_SEARCH)
     individual_form = IndividualForm(request.POST or None, prefix="person")
