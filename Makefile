@@ -5,6 +5,7 @@
 #   make test      ruff + pytest against private PostgreSQL/Redis (scripts/test.sh)
 #   make lock      regenerate requirements.lock from pyproject.toml
 #   make bench     seed (if needed) and benchmark at national scale (BENCH_CASES=10000)
+#   make loadtest  50 simulated users for 2 minutes against gunicorn (scripts/loadtest.sh)
 #   make lint | format | clean
 
 PYTHON ?= python3.11
@@ -43,6 +44,12 @@ run: install
 
 test: install
 	bash scripts/test.sh
+
+# Load test: gunicorn, PostgreSQL, Redis and a Celery worker on loopback, driven by locust
+# (loadtest/locustfile.py). E.g. make loadtest LOADTEST_DURATION=30s LOADTEST_USERS=20
+.PHONY: loadtest
+loadtest: install
+	bash scripts/loadtest.sh
 
 # Benchmark against PostgreSQL and Redis (the test services when not set): seeds
 # BENCH_CASES cases with seed_scale when the bench database holds another N, then prints

@@ -38,6 +38,9 @@ class RequestContextMiddleware:
         return response
 
 
+# Reached without reading the session: the health check reports an outage, not suffers it.
+_NO_SESSION_PREFIXES = ("/healthz",)
+
 SESSION_STARTED = "avhopp_started"
 SESSION_SEEN = "avhopp_seen"
 SESSION_GENERATION = "avhopp_generation"
@@ -55,6 +58,8 @@ class SessionLimitsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith(_NO_SESSION_PREFIXES):
+            return self.get_response(request)  # must answer even when the database is down
         user = request.user
         if user.is_authenticated:
             now = time.time()
@@ -90,9 +95,9 @@ class SecondFactorMiddleware:
         user = request.user
         if (
             settings.REQUIRE_TWO_FACTOR
+            and not request.path.startswith(_OPEN_PREFIXES)
             and user.is_authenticated
             and not user.is_verified()
-            and not request.path.startswith(_OPEN_PREFIXES)
         ):
             url = reverse("two_factor")
             return redirect(f"{url}?{urlencode({'next': request.get_full_path()})}")
