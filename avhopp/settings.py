@@ -311,9 +311,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("AVHOPP_LOG_LEVEL", "INFO")},
-    # WeasyPrint and fontTools narrate every render at INFO.
+    # WeasyPrint and fontTools narrate every render at INFO, axes every login: our own
+    # audit log already records those.
     "loggers": {
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
     },
 }
