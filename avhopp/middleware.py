@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from avhopp.audit import RequestContext, audit_record, request_context
 from avhopp.models import AuditAction
 
 Handler = Callable[[HttpRequest], HttpResponse]
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 class RequestContextMiddleware:
@@ -27,7 +29,9 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
+        # A proxy's request id is kept only if it is plainly an id; otherwise we make one.
+        offered = request.headers.get("X-Request-ID", "")
+        request_id = offered if _REQUEST_ID.fullmatch(offered) else uuid.uuid4().hex
         context = RequestContext(ip_address=request.META.get("REMOTE_ADDR"), request_id=request_id)
         token = request_context.set(context)
         try:
@@ -122,3 +126,22 @@ class ChosenLanguageMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+# Header values that are stored (the login-lockout records keep them) and their column sizes.
+_STORED_HEADERS = {"HTTP_USER_AGENT": 255, "HTTP_ACCEPT": 1025}
+
+
+class HeaderHygieneMiddleware:
+    """Trim stored request headers to their columns and drop NUL bytes, which PostgreSQL
+    text cannot hold: a hostile header must never turn a login into a server error."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        for header, limit in _STORED_HEADERS.items():
+            value = request.META.get(header)
+            if value is not None:
+                request.META[header] = value.replace("\x00", "")[:limit]
+        return self.get_response(request)

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -33,6 +33,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from avhopp.audit import audit_record
 from avhopp.models import AuditAction, User
+from avhopp.redirects import safe_next
 
 RECOVERY_CODES = 10
 REAUTH_AT = "avhopp_reauth_at"
@@ -52,13 +53,6 @@ class CodeForm(forms.Form):
 
     def clean_code(self) -> str:
         return "".join(self.cleaned_data["code"].split())
-
-
-def _safe_next(request: HttpRequest) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return target
-    return reverse("home")
 
 
 def _confirmed_totp(user: User) -> TOTPDevice | None:
@@ -99,7 +93,7 @@ def _verified(request: HttpRequest, device: Any) -> None:
 def two_factor_view(request: HttpRequest) -> HttpResponse:
     user = request.user
     if user.is_verified():
-        return redirect(_safe_next(request))
+        return redirect(safe_next(request, reverse("home")))
     form = CodeForm(request.POST or None)
     confirmed = _confirmed_totp(user)
     if confirmed is None:
@@ -108,7 +102,7 @@ def two_factor_view(request: HttpRequest) -> HttpResponse:
         device = match_token(user, form.cleaned_data["code"])
         if device is not None:
             _verified(request, device)
-            return redirect(_safe_next(request))
+            return redirect(safe_next(request, reverse("home")))
         audit_record(actor=user, action=AuditAction.SECOND_FACTOR_FAILED)
         form.add_error("code", _("Koden stämmer inte. Försök igen med en ny kod."))
     return render(
@@ -128,7 +122,7 @@ def _enrolment(request: HttpRequest, form: CodeForm) -> HttpResponse:
             return render(
                 request,
                 "registration/recovery_codes.html",
-                {"codes": codes, "next": _safe_next(request)},
+                {"codes": codes, "next": safe_next(request, reverse("home"))},
             )
         form.add_error(
             "code", _("Koden stämmer inte. Kontrollera att klockan i telefonen går rätt.")
@@ -181,7 +175,7 @@ def reauthenticate_view(request: HttpRequest) -> HttpResponse:
         if confirmed:
             request.session[REAUTH_AT] = time.time()
             audit_record(actor=request.user, action=AuditAction.REAUTHENTICATED)
-            return redirect(_safe_next(request))
+            return redirect(safe_next(request, reverse("home")))
         audit_record(actor=request.user, action=AuditAction.SECOND_FACTOR_FAILED)
         form.add_error(None, _("Uppgiften stämmer inte."))
     return render(

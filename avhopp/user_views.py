@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,6 +26,22 @@ class UserCreateForm(forms.ModelForm):
         model = User
         fields = ["username", "first_name", "last_name", "email", "role"]
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["role"].required = True  # every agency user has a role
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean()
+        password = data.get("password")
+        if password:
+            # Checked here, against the typed names, so a weak password is a field error.
+            names = {key: data.get(key) or "" for key in ("username", "first_name", "last_name")}
+            try:
+                validate_password(password, User(**names))
+            except ValidationError as error:
+                self.add_error("password", error)
+        return data
+
 
 class UserUpdateForm(forms.Form):
     role = forms.ChoiceField(label=gettext_lazy("Roll"), choices=Role.choices)
@@ -43,13 +60,9 @@ def user_list_view(request: HttpRequest) -> HttpResponse:
     form = UserCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "password"}
-        try:
-            services.user_create(by=request.user, password=form.cleaned_data["password"], **data)
-        except ValidationError as error:
-            form.add_error("password", error)
-        else:
-            messages.success(request, _("Användaren är skapad."))
-            return redirect("users:list")
+        services.user_create(by=request.user, password=form.cleaned_data["password"], **data)
+        messages.success(request, _("Användaren är skapad."))
+        return redirect("users:list")
     users = User.objects.filter(agency_id=request.user.agency_id).order_by("username")
     return render(
         request,

@@ -8,12 +8,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from avhopp.audit import audit_event, audit_record, audit_record_all
 from avhopp.models import AuditAction
+from avhopp.redirects import safe_next
 from avhopp.twofactor import require_recent_authentication
 from cases import services
 from cases.checkpoint import case_view, outside_reason_key
@@ -197,7 +197,7 @@ def outside_reason_view(request: HttpRequest, case_pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         services.outside_assignment_read(access=access, reason=form.reason_text)
         remember_reason(request, outside_reason_key(access.case.pk))
-        return redirect(_safe_next(request, access.case.get_absolute_url()))
+        return redirect(safe_next(request, access.case.get_absolute_url()))
     return render(
         request,
         "cases/reason.html",
@@ -238,13 +238,6 @@ def reveal_view(request: HttpRequest, access: CaseAccess) -> HttpResponse:
         },
         status=400 if request.method == "POST" else 200,
     )
-
-
-def _safe_next(request: HttpRequest, fallback: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return target
-    return fallback
 
 
 @case_view(CaseAction.EDIT)

@@ -196,16 +196,13 @@ def test_database_outage_answers_503_without_traceback(
 ) -> None:
     from django.db import OperationalError
 
-    import cases.selectors
-
     client = login(worker)
     client.raise_request_exception = False
 
     def unavailable(*args: object, **kwargs: object) -> None:
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr(cases.selectors, "case_list", unavailable)
-    monkeypatch.setattr("cases.views.case_list", unavailable)
+    monkeypatch.setattr("cases.views.case_page", unavailable)
     response = client.get("/arenden/")
     assert response.status_code == 503
     assert response["Retry-After"] == "30"
@@ -225,7 +222,7 @@ def test_other_errors_answer_a_plain_500(
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr("cases.views.case_list", broken)
+    monkeypatch.setattr("cases.views.case_page", broken)
     response = client.get("/arenden/")
     assert response.status_code == 500
     assert "secret internals" not in response.content.decode()
