@@ -229,6 +229,22 @@ def next_id(model: type[models.Model]) -> int:
         return int(cursor.fetchone()[0])
 
 
+# Tables filled by COPY, which bypasses the id sequences: they are reset afterwards.
+COPIED_MODELS: tuple[type[models.Model], ...] = (
+    Individual,
+    Case,
+    CaseStatusChange,
+    Consent,
+    CaseShare,
+    CaseGroupObjectPermission,
+    ThreatAssessment,
+    Intervention,
+    JournalEntry,
+    Referral,
+    AuditEvent,
+)
+
+
 def reset_sequences(model_list: Iterable[type[models.Model]]) -> None:
     with connection.cursor() as cursor:
         for model in model_list:
@@ -303,21 +319,7 @@ class Seeder:
             self.step("journal entries", self.journal)
             self.step("referrals", self.referrals)
             self.step("audit events", self.audit)
-            reset_sequences(
-                [
-                    Individual,
-                    Case,
-                    CaseStatusChange,
-                    Consent,
-                    CaseShare,
-                    CaseGroupObjectPermission,
-                    ThreatAssessment,
-                    Intervention,
-                    JournalEntry,
-                    Referral,
-                    AuditEvent,
-                ]
-            )
+            reset_sequences(COPIED_MODELS)
         self.step("vacuum analyze", self.analyze)
         self.result.timings["total"] = (0, time.perf_counter() - started)
         return self.result
@@ -1063,24 +1065,7 @@ class Seeder:
         )
 
     def analyze(self) -> int:
-        tables = [
-            m._meta.db_table
-            for m in (
-                Agency,
-                User,
-                Individual,
-                Case,
-                CaseStatusChange,
-                Consent,
-                CaseShare,
-                CaseGroupObjectPermission,
-                ThreatAssessment,
-                Intervention,
-                JournalEntry,
-                Referral,
-                AuditEvent,
-            )
-        ]
+        tables = [m._meta.db_table for m in (Agency, User, *COPIED_MODELS)]
         tables.append(User.groups.through._meta.db_table)
         verb = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
         with connection.cursor() as cursor:
