@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from django.test import Client
@@ -51,3 +53,17 @@ def sign_in(page: Any, user: User, password: str) -> Any:
     page.get_by_role("button", name="Fortsätt").click()
     page.wait_for_url("**/")
     return page
+
+
+def stop_processes(processes: Iterable[subprocess.Popen[bytes]], *, timeout: float = 15) -> None:
+    """Terminate every still-running process, then kill whatever ignores that."""
+    processes = list(processes)
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)

@@ -34,6 +34,7 @@ import requests
 from django_otp.oath import totp
 
 from avhopp.management.commands.load_demo import DEMO_PASSWORD, DEMO_TOTP_KEY
+from tests.support import stop_processes
 
 
 def _pg_bindir() -> Path | None:
@@ -307,15 +308,7 @@ class Stack:
                 pytest.fail(f"{log.stem} exited with {process.returncode}\n{self.logs()}")
 
     def stop_processes(self) -> None:
-        for process, _log in self.processes:
-            if process.poll() is None:
-                process.terminate()
-        for process, _log in self.processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+        stop_processes(process for process, _log in self.processes)
 
     def documents(self) -> list[Path]:
         return sorted(path for path in self.document_root.rglob("*") if path.is_file())

@@ -32,6 +32,7 @@ from cases.models import Case, InterventionKind
 from referrals import services
 from referrals.models import Referral, ReferralStatus
 from referrals.tasks import generate_document
+from tests.support import stop_processes
 
 pytestmark = [
     pytest.mark.services,
@@ -175,15 +176,7 @@ class Workers:
             pytest.fail(f"the worker exited early\n{self.logs()}")
 
     def stop_all(self) -> None:
-        for process, _log in self.processes:
-            if process.poll() is None:
-                process.terminate()
-        for process, _log in self.processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+        stop_processes((process for process, _log in self.processes), timeout=10)
 
 
 @pytest.fixture
