@@ -15,6 +15,20 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from avhopp.models import User
 from avhopp.twofactor import REAUTH_AT
 
+# A Celery worker for tests: one task at a time, no chatter with other workers.
+WORKER_ARGS = [
+    "worker",
+    "--pool=solo",
+    "--concurrency=1",
+    "-Q",
+    "celery",
+    "--without-heartbeat",
+    "--without-mingle",
+    "--without-gossip",
+    "-l",
+    "warning",
+]
+
 TEST_TOTP_KEY = "3132333435363738393031323334353637383930"
 
 

@@ -34,7 +34,7 @@ import requests
 from django_otp.oath import totp
 
 from avhopp.management.commands.load_demo import DEMO_PASSWORD, DEMO_TOTP_KEY
-from tests.support import stop_processes
+from tests.support import WORKER_ARGS, stop_processes
 
 
 def _pg_bindir() -> Path | None:
@@ -78,18 +78,6 @@ pytestmark = [
 
 DEADLINE = 60.0
 HTTP_TIMEOUT = 15.0
-WORKER_ARGS = [
-    "worker",
-    "--pool=solo",
-    "--concurrency=1",
-    "-Q",
-    "celery",
-    "--without-heartbeat",
-    "--without-mingle",
-    "--without-gossip",
-    "-l",
-    "warning",
-]
 # Run in the application's environment once the database is migrated: demo data, and the
 # ids the scenarios need.
 SETUP = """

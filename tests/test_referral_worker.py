@@ -32,7 +32,7 @@ from cases.models import Case, InterventionKind
 from referrals import services
 from referrals.models import Referral, ReferralStatus
 from referrals.tasks import generate_document
-from tests.support import stop_processes
+from tests.support import WORKER_ARGS, stop_processes
 
 pytestmark = [
     pytest.mark.services,
@@ -41,18 +41,6 @@ pytestmark = [
 ]
 
 REPO = Path(__file__).resolve().parent.parent
-WORKER_ARGS = [
-    "worker",
-    "--pool=solo",
-    "--concurrency=1",
-    "-Q",
-    "celery",
-    "--without-heartbeat",
-    "--without-mingle",
-    "--without-gossip",
-    "-l",
-    "warning",
-]
 DEADLINE = 60.0
 
 # A worker whose renders hang first, so it can be killed mid-job. Patched in the worker
