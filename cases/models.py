@@ -505,6 +505,14 @@ class CaseShare(ScopeFields):
                 name="share_one_active_per_agency",
             ),
         ]
+        indexes = [
+            # Read on every case read: the agency's active shares whose consent ran out.
+            models.Index(
+                fields=["agency", "expires_on"],
+                condition=Q(revoked_at__isnull=True),
+                name="share_active_expiry",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case} → {self.agency}"

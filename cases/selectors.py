@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -21,7 +23,6 @@ from cases.models import (
     Case,
     CaseGroupObjectPermission,
     CaseShare,
-    CaseUserObjectPermission,
     Intervention,
     ProtectionLevel,
 )
@@ -30,49 +31,51 @@ from cases.policy import CaseAccess, CaseAction
 if TYPE_CHECKING:
     from datetime import date
 
-VIEW_CASE = Q(permission__codename="view_case", permission__content_type__app_label="cases")
 
-
-def _view_case_permission() -> Subquery:
-    """The view_case permission's id, as a scalar subquery PostgreSQL evaluates once (an
-    InitPlan), so the grant lookups below are plain index conditions on the permission tables."""
-    return Subquery(
-        Permission.objects.filter(codename="view_case", content_type__app_label="cases")
-        .order_by()
-        .values("pk")[:1]
+@functools.cache
+def _permission_id(content_type_id: int, codename: str) -> int:
+    # Keyed by the content type's id, whose own cache Django clears whenever the
+    # content types are (re)created, so a flushed database never meets a stale id.
+    return Permission.objects.values_list("pk", flat=True).get(
+        content_type_id=content_type_id, codename=codename
     )
 
 
-def cases_visible_to(user: User) -> QuerySet[Case]:
-    """Cases the user's agency (or the user alone) holds a grant for, in one SQL query.
+def _visible_grants(user: User) -> QuerySet[CaseGroupObjectPermission]:
+    """The agency's view grants, less shares whose consent has run out (checked here at read
+    time, even before the periodic job revokes the grant).
 
-    A share whose consent has run out is excluded here at read time, even before the
-    periodic job has revoked the grant itself.
-
-    The grants are one `id IN (group grants UNION ALL user grants)`: PostgreSQL turns that
-    into a semi-join driven by the permission tables' (group|user, permission, object)
-    indexes, so the cost follows the cases the user can see rather than all cases (an OR of
-    two EXISTS cannot be turned into a join and costs a probe for every case).
+    Grants are made per agency (to its group), so the agency's group is read directly: a stray
+    group membership or a user-level grant never widens what a user sees. Group and permission
+    are literals so PostgreSQL estimates the grant set from its statistics, and the planner
+    can choose between walking the list's index and starting from the grants.
     """
-    if not user.is_authenticated or user.agency_id is None:
-        return Case.objects.none()
-    permission = _view_case_permission()
-    group_grants = CaseGroupObjectPermission.objects.filter(
-        permission_id=permission,
-        group_id__in=User.groups.through.objects.filter(user_id=user.pk).values("group_id"),
-    ).values("content_object_id")
-    user_grants = CaseUserObjectPermission.objects.filter(
-        permission_id=permission, user_id=user.pk
-    ).values("content_object_id")
     expired_share = CaseShare.objects.filter(
-        case=OuterRef("pk"),
+        case_id=OuterRef("content_object_id"),
         agency_id=user.agency_id,
         revoked_at__isnull=True,
         expires_on__lt=timezone.localdate(),
     )
-    return Case.objects.filter(
-        Q(pk__in=group_grants.union(user_grants, all=True)) & ~Exists(expired_share)
-    )
+    return CaseGroupObjectPermission.objects.filter(
+        group_id=user.agency.group_id,
+        permission_id=_permission_id(ContentType.objects.get_for_model(Case).pk, "view_case"),
+    ).exclude(Exists(expired_share))
+
+
+def cases_visible_to(user: User) -> QuerySet[Case]:
+    """Cases the user's agency holds a view grant for, in one SQL query: `id IN (grants)`,
+    which PostgreSQL runs as a semi-join on guardian's (group, permission, object) index."""
+    if not user.is_authenticated or user.agency_id is None:
+        return Case.objects.none()
+    return Case.objects.filter(pk__in=_visible_grants(user).values("content_object_id"))
+
+
+def visible_case_count(user: User) -> int:
+    """How many cases `cases_visible_to(user)` holds, counted on the permission index alone
+    (every grant row points at an existing case), so counting never reads the cases."""
+    if not user.is_authenticated or user.agency_id is None:
+        return 0
+    return _visible_grants(user).count()
 
 
 def get_case_for_user(user: User, pk: int, action: CaseAction) -> CaseAccess:
@@ -172,13 +175,31 @@ def case_list(user: User, filters: CaseFilters) -> QuerySet[Case]:
     return cases.order_by(SORTABLE.get(filters.order, "-opened_at"), "-pk")
 
 
+class _CountedPaginator(Paginator):
+    """A paginator told its total, when that is cheaper to count elsewhere."""
+
+    def __init__(self, object_list: QuerySet, per_page: int, *, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @property
+    def count(self) -> int:
+        return self._known_count
+
+
 def case_page(user: User, filters: CaseFilters, number: str | None, *, size: int) -> Page:
     """One page of the case list.
 
     The ids are paged first, without joins, and only that page's rows are then loaded with
-    their person, worker and agency: the cost follows the page, not every visible case.
+    their person, worker and agency: the cost follows the page, not every visible case. The
+    unfiltered list is counted on the permission indexes alone.
     """
-    page = Paginator(case_list(user, filters).values_list("pk", flat=True), size).get_page(number)
+    ids = case_list(user, filters).values_list("pk", flat=True)
+    if filters == CaseFilters(order=filters.order):
+        paginator = _CountedPaginator(ids, size, count=visible_case_count(user))
+    else:
+        paginator = Paginator(ids, size)
+    page = paginator.get_page(number)
     loaded = Case.objects.select_related("individual", "responsible", "owning_agency").in_bulk(
         list(page.object_list)
     )

@@ -23,7 +23,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
-from guardian.shortcuts import get_perms
+from guardian.shortcuts import assign_perm, get_perms
 
 from avhopp.audit import audit_record
 from avhopp.models import Agency, AgencyKind, AuditAction, AuditEvent, Role, User
@@ -40,7 +40,7 @@ from cases.models import (
     ProtectionLevel,
     ThreatAssessment,
 )
-from cases.selectors import cases_visible_to
+from cases.selectors import cases_visible_to, visible_case_count
 from referrals import services as referral_services
 from referrals.models import DocumentKind, Referral, ReferralStatus
 from referrals.storage import write_document
@@ -1130,13 +1130,45 @@ def test_cases_visible_to_is_one_query_on_the_permission_tables(
     share_with(case, police_agency)
     queryset = cases_visible_to(officer)
     sql = str(queryset.query)
-    # The grants are subqueries on guardian's direct foreign-key tables, never a list of ids.
+    # The grants are a subquery on guardian's direct foreign-key table, never a list of ids.
     assert "cases_casegroupobjectpermission" in sql
-    assert "cases_caseuserobjectpermission" in sql
     assert f"IN ({case.pk})" not in sql
-    assert "NOT EXISTS" in sql  # the read-time check for shares whose consent ran out
+    assert "NOT (EXISTS(" in sql  # the read-time check for shares whose consent ran out
     with CaptureQueriesContext(connection) as captured:
         found = list(queryset)
     assert found == [case]
     assert len(captured.captured_queries) == 1
     assert get_perms(officer, case) == ["view_case"]
+
+
+def test_a_grant_to_a_single_user_does_not_open_a_case(
+    case: Case, outsider: User, login: Callable[[User], Client]
+) -> None:
+    """Grants are made per agency; a user-level row (say, made by hand in the admin) opens
+    nothing, so no one sees more than their agency."""
+    assign_perm("cases.view_case", outsider, case)
+    assert get_perms(outsider, case) == ["view_case"]
+    assert not cases_visible_to(outsider).exists()
+    assert visible_case_count(outsider) == 0
+    assert login(outsider).get(reverse("cases:detail", args=[case.pk])).status_code == 404
+
+
+def test_the_grant_count_agrees_with_the_visible_cases(
+    make_case: Callable[..., Case],
+    worker: User,
+    officer: User,
+    police_agency: Agency,
+    share_with: Callable[..., CaseShare],
+) -> None:
+    """The unfiltered list is counted on the grants alone; expired and revoked shares drop
+    out of the count exactly as they drop out of the list."""
+    active, expired, revoked, _never_shared = (make_case(worker) for _ in range(4))
+    share_with(active, police_agency)
+    expiring = share_with(expired, police_agency)
+    CaseShare.objects.filter(pk=expiring.pk).update(
+        expires_on=timezone.localdate() - timedelta(days=1)
+    )
+    services.case_unshare(share=share_with(revoked, police_agency), by=worker)
+    assert list(cases_visible_to(officer)) == [active]
+    assert visible_case_count(officer) == 1
+    assert visible_case_count(worker) == cases_visible_to(worker).count() == 4
