@@ -118,6 +118,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.forms",
     "guardian",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -165,6 +166,10 @@ TEMPLATES = [
         },
     },
 ]
+
+# Form widgets render through the project's templates, so templates/django/forms/ can replace
+# Django's own (the select widget: one include per option made the filter form cost 6 ms).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:

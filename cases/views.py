@@ -34,6 +34,7 @@ from cases.forms import (
 from cases.masking import shown_identity
 from cases.models import ConsentScope, Intervention, JournalEntry
 from cases.policy import CaseAccess, CaseAction, role_reads_case_content
+from cases.presentation import case_rows
 from cases.reasons import reason_is_fresh, remember_reason
 from cases.selectors import CaseFilters, case_list, case_page, get_case_for_user
 
@@ -53,7 +54,7 @@ def case_list_view(request: HttpRequest) -> HttpResponse:
     page = case_page(request.user, filters, request.GET.get("page"), size=PAGE_SIZE)
     action = AuditAction.CASE_SEARCH if filters.query else AuditAction.CASE_LIST
     audit_record(actor=request.user, action=action)
-    rows = [(case, shown_identity(case.individual)) for case in page.object_list]
+    rows = case_rows(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     return render(

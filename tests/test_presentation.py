@@ -1,0 +1,56 @@
+"""The case list's rows (cases.presentation) and the select widget they are filtered with."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+
+from django.utils import translation
+
+from avhopp.models import User
+from cases.forms import CaseFilterForm
+from cases.identity import format_identity_number, mask_identity_number
+from cases.models import Case, ProtectionLevel, ThreatLevel
+from cases.presentation import case_rows
+
+
+def test_rows_show_labels_dates_and_the_masked_number(
+    make_case: Callable[..., Case], worker: User
+) -> None:
+    open_case = make_case(worker, first_name="Ali", last_name="Berg")
+    hidden = make_case(worker, protection_level=ProtectionLevel.PROTECTED_REGISTRATION)
+    today = date(2026, 11, 22)
+    Case.objects.filter(pk=open_case.pk).update(
+        threat_level=ThreatLevel.HIGH, threat_review_due=today - timedelta(days=1)
+    )
+    Case.objects.filter(pk=hidden.pk).update(threat_review_due=today)
+    cases = Case.objects.select_related("individual", "responsible", "owning_agency").order_by("pk")
+    with translation.override("sv"):
+        shown, masked = case_rows(cases, today=today)
+    assert (shown.url, shown.reference) == (open_case.get_absolute_url(), open_case.reference)
+    assert (shown.name, shown.protected) == ("Ali Berg", False)
+    assert shown.identity_number == format_identity_number(open_case.individual.personnummer)
+    assert (shown.status, shown.threat_level, shown.threat_label) == (
+        "Aktualisering",
+        "high",
+        "Hög",
+    )
+    assert (shown.review_due, shown.review_overdue) == ("2026-11-21", True)
+    assert (shown.responsible, shown.agency) == (str(worker), str(worker.agency))
+    assert masked.protected
+    assert masked.identity_number == mask_identity_number(hidden.individual.personnummer)
+    assert hidden.individual.personnummer[-4:] not in masked.identity_number
+    assert (masked.threat_label, masked.review_due, masked.review_overdue) == (
+        "",
+        "2026-11-22",
+        False,
+    )
+
+
+def test_the_select_widget_marks_the_chosen_option_only() -> None:
+    with translation.override("sv"):
+        html = str(CaseFilterForm({"threat_level": "high"})["threat_level"])
+    assert '<select name="threat_level" id="id_threat_level">' in html
+    assert '<option value="high" selected>Hög</option>' in html
+    assert html.count("<option") == len(ThreatLevel.choices) + 1
+    assert html.count(" selected") == 1
