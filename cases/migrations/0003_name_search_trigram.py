@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from django.db import migrations
 
+from avhopp.migration_sql import postgresql_only
+
 UP = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     "CREATE INDEX IF NOT EXISTS individual_name_trgm ON cases_individual "
@@ -17,16 +19,7 @@ UP = [
 DOWN = ["DROP INDEX IF EXISTS individual_name_trgm"]
 
 
-def _run(statements: list[str]):
-    def run(apps, schema_editor) -> None:
-        if schema_editor.connection.vendor == "postgresql":
-            for statement in statements:
-                schema_editor.execute(statement)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [("cases", "0002_performance_indexes")]
 
-    operations = [migrations.RunPython(_run(UP), _run(DOWN))]
+    operations = [postgresql_only(UP, DOWN)]

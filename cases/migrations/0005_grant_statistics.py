@@ -29,6 +29,8 @@ from __future__ import annotations
 
 from django.db import migrations
 
+from avhopp.migration_sql import postgresql_only
+
 UP = [
     "CREATE STATISTICS IF NOT EXISTS grant_group_permission (mcv) "
     "ON group_id, permission_id FROM cases_casegroupobjectpermission",
@@ -46,16 +48,7 @@ DOWN = [
 ]
 
 
-def _run(statements: list[str]):
-    def run(apps, schema_editor) -> None:
-        if schema_editor.connection.vendor == "postgresql":
-            for statement in statements:
-                schema_editor.execute(statement)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [("cases", "0004_share_active_expiry")]
 
-    operations = [migrations.RunPython(_run(UP), _run(DOWN))]
+    operations = [postgresql_only(UP, DOWN)]
