@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from avhopp.models import Agency
+from avhopp.models import Agency, ChoiceLabels
 
 
 class ProtectionLevel(models.TextChoices):
@@ -28,7 +28,7 @@ class Gender(models.TextChoices):
     OTHER = "other", _("Annat")
 
 
-class Individual(models.Model):
+class Individual(ChoiceLabels, models.Model):
     first_name = models.CharField(_("förnamn"), max_length=100)
     last_name = models.CharField(_("efternamn"), max_length=100)
     # 12 digits, or NULL when unknown and a reserve identity is used. NULL rather than ""
@@ -138,7 +138,7 @@ class ThreatLevel(models.TextChoices):
 THREAT_RANK = {level: rank for rank, level in enumerate(ThreatLevel)}
 
 
-class Case(models.Model):
+class Case(ChoiceLabels, models.Model):
     individual = models.ForeignKey(
         Individual, on_delete=models.PROTECT, related_name="cases", verbose_name=_("person")
     )
@@ -219,7 +219,7 @@ class Case(models.Model):
         return (self.first_support_at - self.opened_at).days
 
 
-class CaseStatusChange(models.Model):
+class CaseStatusChange(ChoiceLabels, models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="status_changes")
     from_status = models.CharField(max_length=32, choices=CaseStatus.choices, blank=True)
     to_status = models.CharField(max_length=32, choices=CaseStatus.choices)
@@ -260,7 +260,7 @@ class InterventionStatus(models.TextChoices):
 ACTIVE_INTERVENTION_STATUSES = (InterventionStatus.PLANNED, InterventionStatus.ONGOING)
 
 
-class Intervention(models.Model):
+class Intervention(ChoiceLabels, models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="interventions")
     kind = models.CharField(_("typ av insats"), max_length=32, choices=InterventionKind.choices)
     provider_agency = models.ForeignKey(
@@ -331,7 +331,7 @@ class Intervention(models.Model):
         )
 
 
-class ThreatAssessment(models.Model):
+class ThreatAssessment(ChoiceLabels, models.Model):
     """A police assessment. Never edited: a newer one supersedes it."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="threat_assessments")
@@ -406,7 +406,7 @@ class ConsentScope(models.TextChoices):
     JOURNAL = "journal", _("Journal")
 
 
-class ScopeFields(models.Model):
+class ScopeFields(ChoiceLabels, models.Model):
     scope_interventions = models.BooleanField(_("insatser"), default=False)
     scope_threat_level = models.BooleanField(_("hotnivå och sammanfattning"), default=False)
     scope_journal = models.BooleanField(_("journal"), default=False)
