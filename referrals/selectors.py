@@ -24,16 +24,31 @@ def referrals_visible_to(user: User) -> QuerySet[Referral]:
     sent = Q(from_agency_id=user.agency_id) & Exists(
         cases_visible_to(user).filter(pk=OuterRef("case_id"))
     )
-    received = Q(to_agency_id=user.agency_id, status__in=DELIVERED_STATUSES)
-    return Referral.objects.filter(sent | received)
+    return Referral.objects.filter(sent | _received_by(user))
 
 
 def referrals_of_case(access: CaseAccess) -> QuerySet[Referral]:
+    """The case's referrals for a reader already let into the case: the same rows as
+    `referrals_visible_to` restricted to the case, without asking again whether the case
+    is visible (that subquery was the detail page's slowest query)."""
+    user = access.user
+    if user.role not in CONTENT_ROLES:
+        return Referral.objects.none()
     return (
-        referrals_visible_to(access.user)
-        .filter(case=access.case)
-        .select_related("to_agency", "created_by")
+        Referral.objects.filter(
+            Q(from_agency_id=user.agency_id) | _received_by(user), case=access.case
+        )
+        .select_related("to_agency")
+        .only(*_LISTED_FIELDS)
     )
+
+
+# What the case page shows of each referral: its name, recipient and status.
+_LISTED_FIELDS = ("kind", "created_at", "status", "external_recipient", "to_agency__name")
+
+
+def _received_by(user: User) -> Q:
+    return Q(to_agency_id=user.agency_id, status__in=DELIVERED_STATUSES)
 
 
 def get_referral_for_user(user: User, pk: int) -> Referral:

@@ -30,8 +30,11 @@ from avhopp.models import Agency, AuditAction, AuditEvent, User
 from cases import services as case_services
 from cases.identity import format_identity_number, mask_identity_number
 from cases.models import Case, Consent, InterventionKind, ProtectionLevel, ThreatLevel
+from cases.policy import CaseAction
+from cases.selectors import get_case_for_user
 from referrals import pdf, services
 from referrals.models import DocumentKind, Referral, ReferralStatus
+from referrals.selectors import referrals_of_case, referrals_visible_to
 from referrals.storage import read_document
 from referrals.tasks import generate_document
 
@@ -935,3 +938,27 @@ def test_remote_image_renders_without_network(monkeypatch: pytest.MonkeyPatch) -
     assert rendered.page_count == 1
     assert attempts == []
     assert "Bild:" in PdfReader(io.BytesIO(rendered.content)).pages[0].extract_text()
+
+
+@pytest.mark.django_db
+def test_a_case_page_lists_the_referrals_its_reader_may_see(
+    owned_case: Case,
+    coordinator: User,
+    officer: User,
+    police_agency: Agency,
+    share_with: Callable[..., Any],
+    consent_to: Callable[..., Consent],
+    make_referral: Callable[..., Referral],
+) -> None:
+    """`referrals_of_case` skips the visibility subquery because the checkpoint has let the
+    reader into the case; it must still list exactly what `referrals_visible_to` does."""
+    share_with(owned_case, police_agency)
+    consent = consent_to(owned_case, police_agency)
+    queued = make_referral(owned_case, consent=consent)
+    sent = render(make_referral(owned_case, consent=consent))
+    services.referral_send(referral=sent, by=coordinator)
+    for reader, expected in ((coordinator, {queued, sent}), (officer, {sent})):
+        access = get_case_for_user(reader, owned_case.pk, CaseAction.VIEW)
+        listed = set(referrals_of_case(access))
+        assert listed == expected
+        assert listed == set(referrals_visible_to(reader).filter(case=owned_case))
