@@ -57,6 +57,7 @@ class CaseFilterForm(forms.Form):
         label=_("Sortering"),
         required=False,
         choices=[
+            ("-number", _("Senast registrerad först")),
             ("-opened_at", _("Senast aktualiserad först")),
             ("opened_at", _("Äldst först")),
             ("name", _("Efternamn A till Ö")),

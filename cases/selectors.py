@@ -70,12 +70,18 @@ def cases_visible_to(user: User) -> QuerySet[Case]:
     return Case.objects.filter(pk__in=_visible_grants(user).values("content_object_id"))
 
 
-def visible_case_count(user: User) -> int:
-    """How many cases `cases_visible_to(user)` holds, counted on the permission index alone
-    (every grant row points at an existing case), so counting never reads the cases."""
+def visible_case_ids(user: User) -> QuerySet:
+    """The ids of every case `cases_visible_to(user)` holds, newest case first, read from
+    guardian's (group, permission, object) index alone: every grant row points at an
+    existing case, so paging and counting the unfiltered list never reads the cases, and a
+    deep page costs its offset in index entries, not a sort of every visible case."""
     if not user.is_authenticated or user.agency_id is None:
-        return 0
-    return _visible_grants(user).count()
+        return Case.objects.none().values_list("pk", flat=True)
+    return (
+        _visible_grants(user)
+        .order_by("-content_object_id")
+        .values_list("content_object_id", flat=True)
+    )
 
 
 def get_case_for_user(user: User, pk: int, action: CaseAction) -> CaseAccess:
@@ -120,16 +126,24 @@ class CaseFilters:
     threat_level: str = ""
     intervention_kind: str = ""
     overdue: str = ""  # "threat_review" or "follow_up"
-    order: str = "-opened_at"
+    order: str = "-number"
+
+    @property
+    def narrows(self) -> bool:
+        """Whether any filter leaves cases out (the order alone does not)."""
+        return self != CaseFilters(order=self.order)
 
 
+# The default is the newest case first: case numbers (ids) are the order of guardian's
+# grant index, so that list is paged on the index alone (visible_case_ids).
 SORTABLE = {
-    "opened_at": "opened_at",
-    "-opened_at": "-opened_at",
-    "name": "individual__last_name",
-    "-name": "-individual__last_name",
-    "status": "status",
-    "review": "threat_review_due",
+    "-number": ("-pk",),
+    "-opened_at": ("-opened_at", "-pk"),
+    "opened_at": ("opened_at", "-pk"),
+    "name": ("individual__last_name", "-pk"),
+    "-name": ("-individual__last_name", "-pk"),
+    "status": ("status", "-pk"),
+    "review": ("threat_review_due", "-pk"),
 }
 
 
@@ -172,34 +186,32 @@ def case_list(user: User, filters: CaseFilters) -> QuerySet[Case]:
         cases = cases.filter(threat_review_due__lt=today)
     elif filters.overdue == "follow_up":
         cases = cases.filter(Exists(_overdue_follow_ups(today)))
-    return cases.order_by(SORTABLE.get(filters.order, "-opened_at"), "-pk")
+    return cases.order_by(*SORTABLE.get(filters.order, SORTABLE["-number"]))
 
 
-class _CountedPaginator(Paginator):
-    """A paginator told its total, when that is cheaper to count elsewhere."""
-
-    def __init__(self, object_list: QuerySet, per_page: int, *, count: int) -> None:
-        super().__init__(object_list, per_page)
-        self._known_count = count
-
-    @property
-    def count(self) -> int:
-        return self._known_count
+# A narrowed list up to this many cases is read in one query and paged in Python.
+IN_MEMORY_IDS = 1000
 
 
 def case_page(user: User, filters: CaseFilters, number: str | None, *, size: int) -> Page:
     """One page of the case list.
 
-    The ids are paged first, without joins, and only that page's rows are then loaded with
-    their person, worker and agency: the cost follows the page, not every visible case. The
-    unfiltered list is counted on the permission indexes alone.
+    Only ids are paged, without joins, and only that page's rows are then loaded with their
+    person, worker and agency: the cost follows the page, not every visible case. The
+    unfiltered list in its default order is paged and counted on the permission index
+    alone. A narrowed list (a search, a filter) is usually short: all its ids come in one
+    query and are counted and paged in Python, rather than a count and a page query that
+    would both repeat the search.
     """
-    ids = case_list(user, filters).values_list("pk", flat=True)
-    if filters == CaseFilters(order=filters.order):
-        paginator = _CountedPaginator(ids, size, count=visible_case_count(user))
+    if filters == CaseFilters():
+        ids: QuerySet | list[int] = visible_case_ids(user)
     else:
-        paginator = Paginator(ids, size)
-    page = paginator.get_page(number)
+        ids = case_list(user, filters).values_list("pk", flat=True)
+        if filters.narrows:
+            first = list(ids[: IN_MEMORY_IDS + 1])
+            if len(first) <= IN_MEMORY_IDS:
+                ids = first
+    page = Paginator(ids, size).get_page(number)
     loaded = Case.objects.select_related("individual", "responsible", "owning_agency").in_bulk(
         list(page.object_list)
     )

@@ -74,7 +74,7 @@ def _filter_values(form: CaseFilterForm) -> dict[str, str]:
         "threat_level": data["threat_level"],
         "intervention_kind": data["intervention_kind"],
         "overdue": data["overdue"],
-        "order": data["order"] or "-opened_at",
+        "order": data["order"] or "-number",
     }
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from avhopp.models import AuditAction, AuditEvent
@@ -83,6 +85,41 @@ def test_list_paginates_and_sorts(login, worker, make_case) -> None:
     assert names == sorted(names)
     second = client.get("/arenden/", {"order": "name", "page": 2})
     assert len(second.context["page"].object_list) == 2
+
+
+def test_list_defaults_to_the_newest_case_and_pages_on_the_grants(login, worker, make_case):
+    cases = [make_case(worker, last_name=f"Efternamn{index:02d}") for index in range(27)]
+    Case.objects.filter(pk=cases[-1].pk).update(opened_at=timezone.now() - timedelta(days=900))
+    client = login(worker)
+    first, second = (client.get("/arenden/", {"page": n}).context["page"] for n in (1, 2))
+    newest_first = [case.pk for case in reversed(cases)]
+    assert first.paginator.count == 27
+    assert [c.pk for c in [*first.object_list, *second.object_list]] == newest_first
+    by_opening = client.get("/arenden/", {"order": "-opened_at"}).context["page"].object_list
+    assert by_opening[0].pk == cases[-2].pk  # the backdated case drops to the end
+
+
+@pytest.mark.parametrize("in_memory", [1000, 3])
+def test_a_narrowed_list_pages_alike_in_memory_or_in_the_database(
+    in_memory: int, login, worker, make_case, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Up to `IN_MEMORY_IDS` matches are read in one query and paged in Python; more are
+    counted and paged by the database. Both give the same pages."""
+    monkeypatch.setattr("cases.selectors.IN_MEMORY_IDS", in_memory)
+    monkeypatch.setattr("cases.views.PAGE_SIZE", 2)
+    matches = [make_case(worker, last_name="Sökbar") for _ in range(5)]
+    make_case(worker, last_name="Annan")
+    client = login(worker)
+    with CaptureQueriesContext(connection) as captured:
+        pages = [client.get("/arenden/", {"q": "sökbar", "page": n}) for n in (1, 3)]
+    pages = [response.context["page"] for response in pages]
+    assert [page.paginator.count for page in pages] == [5, 5]
+    assert [[c.pk for c in page.object_list] for page in pages] == [
+        [matches[4].pk, matches[3].pk],
+        [matches[0].pk],
+    ]
+    counted = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT COUNT")]
+    assert len(counted) == (0 if in_memory == 1000 else 2)
 
 
 @pytest.mark.parametrize("bad", [*HOSTILE, "-1", "999999999999999999999"])
