@@ -409,6 +409,15 @@ def _submit(actors: Actors, case: Case, consent: Consent) -> int:
     return referral.pk
 
 
+def drop_bench_referrals() -> int:
+    """Remove the referrals the PDF benchmarks made, so every run reads the same case pages
+    (they pile up on the coordinator's largest case, which the detail rows also read)."""
+    from referrals.models import Referral
+
+    deleted, _per_model = Referral.objects.filter(consent__document_reference="BENCH-PDF").delete()
+    return deleted
+
+
 def bench_pdf(actors: Actors, runs: int) -> dict[str, Any]:
     from weasyprint import HTML
 
@@ -662,6 +671,7 @@ def main() -> None:
         "active shares)"
     )
     print(f"N = {args.cases:,}; {described}", flush=True)
+    drop_bench_referrals()  # left by an earlier run
     print("Pages:", flush=True)
     pages = bench_pages(actors, args.requests, args.warmup)
     print("Permission filter vs floor:", flush=True)
@@ -672,6 +682,7 @@ def main() -> None:
     pdf = bench_pdf(actors, args.pdf_runs)
     print("Submit-to-ready (Celery worker):", flush=True)
     worker = bench_worker(actors, args.worker_runs)
+    drop_bench_referrals()
     data = {
         "cases": args.cases,
         "when": timezone.now().strftime("%Y-%m-%d %H:%M UTC"),
