@@ -26,9 +26,22 @@ from cases.models import (
     ThreatLevel,
     allowed_transitions,
 )
+from cases.selectors import SORTABLE
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TEXT_LIMIT = 10_000
+
+
+# One label per sort order the list selector knows (cases.selectors.SORTABLE).
+SORT_LABELS = {
+    "-number": _("Senast registrerad först"),
+    "-opened_at": _("Senast aktualiserad först"),
+    "opened_at": _("Äldst först"),
+    "name": _("Efternamn A till Ö"),
+    "-name": _("Efternamn Ö till A"),
+    "status": _("Status"),
+    "review": _("Omprövning av hotbild, tidigast först"),
+}
 
 
 class CaseFilterForm(forms.Form):
@@ -56,15 +69,7 @@ class CaseFilterForm(forms.Form):
     order = forms.ChoiceField(
         label=_("Sortering"),
         required=False,
-        choices=[
-            ("-number", _("Senast registrerad först")),
-            ("-opened_at", _("Senast aktualiserad först")),
-            ("opened_at", _("Äldst först")),
-            ("name", _("Efternamn A till Ö")),
-            ("-name", _("Efternamn Ö till A")),
-            ("status", _("Status")),
-            ("review", _("Omprövning av hotbild, tidigast först")),
-        ],
+        choices=[(key, SORT_LABELS[key]) for key in SORTABLE],
     )
 
 

@@ -1,9 +1,10 @@
 """Table rows computed once in Python: the case list's cases and a case's interventions.
 
-The template engine costs several microseconds per variable lookup and far more for
-`get_FOO_display` and filters; the list's 25 rows through model lookups took 12 ms to render
-at N = 100,000 (bench/run.py), these flat rows take about 3 ms including building them. A
-large case's 40 interventions went from 22 ms to about 9 ms the same way.
+The template engine costs several microseconds per variable lookup and far more for filters
+(and, before `avhopp.models.ChoiceLabels`, for `get_FOO_display`): the list's 25 rows through
+model lookups took 12 ms to render at N = 100,000 (bench/run.py), these flat rows take about
+3 ms including building them. A large case's 40 interventions went from 22 ms to about 9 ms
+the same way.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import date
 from django.utils import timezone
 
 from cases.masking import shown_identity
-from cases.models import Case, CaseStatus, Intervention, ThreatLevel
+from cases.models import Case, Intervention
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +38,6 @@ class CaseRow:
 def case_rows(cases: Iterable[Case], *, today: date | None = None) -> list[CaseRow]:
     """Rows for cases loaded with their individual, responsible worker and owning agency."""
     today = today or timezone.localdate()
-    statuses = dict(CaseStatus.choices)
-    threat_levels = dict(ThreatLevel.choices)
     return [
         CaseRow(
             url=case.get_absolute_url(),
@@ -46,9 +45,9 @@ def case_rows(cases: Iterable[Case], *, today: date | None = None) -> list[CaseR
             name=str(case.individual),
             protected=case.individual.is_protected,
             identity_number=shown_identity(case.individual).identity_number,
-            status=str(statuses.get(case.status, case.status)),
+            status=case.get_status_display(),
             threat_level=case.threat_level,
-            threat_label=str(threat_levels.get(case.threat_level, "")),
+            threat_label=case.get_threat_level_display(),
             review_due=_iso(case.threat_review_due),
             review_overdue=case.threat_review_due is not None and case.threat_review_due < today,
             responsible=str(case.responsible),

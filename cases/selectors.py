@@ -186,7 +186,7 @@ def case_list(user: User, filters: CaseFilters) -> QuerySet[Case]:
         cases = cases.filter(threat_review_due__lt=today)
     elif filters.overdue == "follow_up":
         cases = cases.filter(Exists(_overdue_follow_ups(today)))
-    return cases.order_by(*SORTABLE.get(filters.order, SORTABLE["-number"]))
+    return cases.order_by(*SORTABLE.get(filters.order, SORTABLE[CaseFilters.order]))
 
 
 # A narrowed list up to this many cases is read in one query and paged in Python.

@@ -45,6 +45,13 @@ def _reveal_key(individual_pk: int) -> str:
     return f"reveal:{individual_pk}"
 
 
+def _revealed(request: HttpRequest, access: CaseAccess) -> bool:
+    """Whether this reader has revealed the case's protected identity, recently enough."""
+    return access.allows(CaseAction.REVEAL_IDENTITY) and reason_is_fresh(
+        request, _reveal_key(access.case.individual_id)
+    )
+
+
 @login_required
 def case_list_view(request: HttpRequest) -> HttpResponse:
     if not role_reads_case_content(request.user):
@@ -74,7 +81,7 @@ def _filter_values(form: CaseFilterForm) -> dict[str, str]:
         "threat_level": data["threat_level"],
         "intervention_kind": data["intervention_kind"],
         "overdue": data["overdue"],
-        "order": data["order"] or "-number",
+        "order": data["order"] or CaseFilters.order,
     }
 
 
@@ -124,9 +131,7 @@ def case_create_view(request: HttpRequest) -> HttpResponse:
 @case_view(CaseAction.VIEW)
 def case_detail_view(request: HttpRequest, access: CaseAccess) -> HttpResponse:
     case = access.case
-    revealed = access.allows(CaseAction.REVEAL_IDENTITY) and reason_is_fresh(
-        request, _reveal_key(case.individual_id)
-    )
+    revealed = _revealed(request, access)
     sees_details = access.allows(CaseAction.VIEW_THREAT_DETAILS)
     context = {
         "access": access,
@@ -264,10 +269,7 @@ def case_edit_view(request: HttpRequest, access: CaseAccess) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def individual_edit_view(request: HttpRequest, access: CaseAccess) -> HttpResponse:
     person = access.case.individual
-    shows_protected = not person.is_protected or (
-        access.allows(CaseAction.REVEAL_IDENTITY)
-        and reason_is_fresh(request, _reveal_key(person.pk))
-    )
+    shows_protected = not person.is_protected or _revealed(request, access)
     form = IndividualEditForm(
         request.POST or None, instance=person, shows_protected=shows_protected
     )
