@@ -902,6 +902,7 @@ def test_sip_document(
     assert follow_up.isoformat() in text
     assert "SIP-SAMTYCKE-9" in text
     assert owned_case.reference in text
+    assert "Adress" not in text  # a plan names the person; it does not carry the address
     # A SIP cannot be sent on as a referral.
     assert 'action="{}"'.format(reverse("referrals:send", args=[sip.pk])) not in (
         client.get(sip.get_absolute_url()).content.decode()
