@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -73,14 +73,7 @@ from cases.identity import format_identity_number  # noqa: E402
 from cases.models import Case, Consent, ProtectionLevel  # noqa: E402
 from cases.selectors import CaseFilters, case_page  # noqa: E402
 from cases.views import PAGE_SIZE  # noqa: E402
-
-try:  # the two-factor login: every page needs a verified second factor
-    from tests.support import verify_second_factor
-except ImportError:  # before two-factor login exists
-
-    def verify_second_factor(client: Client, user: User) -> None:
-        return None
-
+from tests.support import WORKER_ARGS, stop_processes, verify_second_factor  # noqa: E402
 
 DEEP_PAGE = 40  # offset 975; clamped to the last page for smaller lists
 
@@ -119,7 +112,7 @@ def ensure_dataset(cases: int) -> float | None:
 class Actors:
     """The users and cases the benchmark reads as."""
 
-    def __init__(self, cases: int) -> None:
+    def __init__(self) -> None:
         # A police region with about 5 % of all cases shared to it (the median region).
         police = list(
             Agency.objects.filter(kind=AgencyKind.POLICE)
@@ -222,7 +215,7 @@ def queryset_time(
         paginated = case_page(user, filters, str(page), size=PAGE_SIZE)
         return paginated.paginator.count
 
-    with _floor() if floor else _nothing():
+    with _floor() if floor else nullcontext():
         for _ in range(warmup):
             rows = once()
         samples = []
@@ -233,11 +226,6 @@ def queryset_time(
     result = summary(samples)
     result["rows"] = rows
     return result
-
-
-@contextmanager
-def _nothing() -> Iterator[None]:
-    yield
 
 
 @contextmanager
@@ -462,24 +450,8 @@ def bench_worker(actors: Actors, runs: int, timeout: float = 60.0) -> dict[str, 
         print("  REDIS_URL unset: submit-to-ready skipped", flush=True)
         return None
     env = dict(os.environ)
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "avhopp",
-            "worker",
-            "--pool=solo",
-            "-l",
-            "warning",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    command = [sys.executable, "-m", "celery", "-A", "avhopp", *WORKER_ARGS]
+    worker = subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603 (fixed arguments)
     try:
         case, consent = _pdf_case(actors)
         samples = []
@@ -502,11 +474,7 @@ def bench_worker(actors: Actors, runs: int, timeout: float = 60.0) -> dict[str, 
                 samples.append(elapsed)
         return summary(samples)
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        stop_processes([worker], timeout=20)
 
 
 # --- Report ----------------------------------------------------------------------------------
@@ -679,7 +647,7 @@ def main() -> None:
     if connection.vendor != "postgresql":
         sys.exit("The benchmark needs PostgreSQL: set DATABASE_URL (make bench does).")
     seeded = ensure_dataset(args.cases)
-    actors = Actors(args.cases)
+    actors = Actors()
     described = (
         f"social worker `{actors.worker.username}` and coordinator "
         f"`{actors.coordinator.username}` of {actors.municipality.name} (owns "

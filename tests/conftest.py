@@ -15,7 +15,7 @@ from django.utils import timezone
 from avhopp.models import Agency, AgencyKind, Role, User
 from cases import services
 from cases.identity import luhn_check_digit
-from cases.models import Case, ConsentScope, Individual, ProtectionLevel, ReferralSource
+from cases.models import Case, ConsentScope, ProtectionLevel, ReferralSource
 from tests.support import sign_in, verify_second_factor
 
 # Django refuses ORM calls from a thread with a running event loop; Playwright's sync API
@@ -203,11 +203,6 @@ def login() -> Callable[[User], Client]:
         return client
 
     return log_in
-
-
-@pytest.fixture
-def individual_count() -> Callable[[], int]:
-    return Individual.objects.count
 
 
 # --- Browser tests -------------------------------------------------------------------------
