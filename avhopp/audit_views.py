@@ -17,6 +17,7 @@ from django.utils import timezone
 from avhopp.audit import audit_record
 from avhopp.audit_forms import AuditSearchForm
 from avhopp.audit_selectors import audit_events_visible_to, case_readers
+from avhopp.database import planned_for_values
 from avhopp.models import AuditAction, AuditEvent, Role
 from avhopp.twofactor import require_recent_authentication
 from cases.checkpoint import case_view
@@ -65,6 +66,7 @@ def _searched_events(request: HttpRequest, form: AuditSearchForm) -> QuerySet[Au
 
 
 @login_required
+@planned_for_values()
 def audit_search_view(request: HttpRequest) -> HttpResponse:
     form = AuditSearchForm(request.GET)
     events = _searched_events(request, form)

@@ -185,6 +185,18 @@ if DATABASE_URL:
         # they save on short queries, and the cores are better spent on concurrent requests.
         "options": "-c random_page_cost=1.1 -c jit=off -c max_parallel_workers_per_gather=0",
     }
+    if env_bool("DATABASE_PREPARED_STATEMENTS", True):
+        # Statements run with server-side parameters, and psycopg prepares each one on its
+        # fifth run on a connection, so key lookups skip planning; list pages opt out
+        # (avhopp.database). Turn off behind a pooler that cannot keep prepared statements
+        # (PgBouncer in transaction mode before 1.21).
+        from avhopp.database import PreparingCursor
+
+        DATABASES["default"]["OPTIONS"] |= {
+            "server_side_binding": True,
+            "cursor_factory": PreparingCursor,
+            "prepare_threshold": 5,
+        }
 else:
     # The embedded default for `make run`: no server to install.
     DATA_DIR.mkdir(parents=True, exist_ok=True)

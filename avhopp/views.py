@@ -11,11 +11,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from avhopp.celery import app as celery_app
+from avhopp.database import planned_for_values
 from cases.policy import role_reads_case_content
 from cases.selectors import start_page_lists
 
 
 @login_required
+@planned_for_values()
 def home_view(request: HttpRequest) -> HttpResponse:
     context = (
         {"lists": start_page_lists(request.user)} if role_reads_case_content(request.user) else {}

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from avhopp.audit import audit_event, audit_record, audit_record_all
+from avhopp.database import planned_for_values
 from avhopp.models import AuditAction
 from avhopp.redirects import safe_next
 from avhopp.twofactor import require_recent_authentication
@@ -53,6 +54,7 @@ def _revealed(request: HttpRequest, access: CaseAccess) -> bool:
 
 
 @login_required
+@planned_for_values()
 def case_list_view(request: HttpRequest) -> HttpResponse:
     if not role_reads_case_content(request.user):
         raise PermissionDenied
@@ -87,6 +89,7 @@ def _filter_values(form: CaseFilterForm) -> dict[str, str]:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@planned_for_values()
 def case_create_view(request: HttpRequest) -> HttpResponse:
     """Search first, so a person already registered is found rather than duplicated."""
     if request.user.role not in {"social_worker", "coordinator"}:

@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from avhopp.audit import audit_record
+from avhopp.database import planned_for_values
 from avhopp.models import AuditAction, Role
 from cases.checkpoint import case_view, outside_reason_redirect
 from cases.policy import CONTENT_ROLES, CaseAccess, CaseAction
@@ -177,6 +178,7 @@ def referral_answer_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@planned_for_values()
 def referral_dashboard_view(request: HttpRequest) -> HttpResponse:
     """Sent referrals by status, and the inbox of referrals addressed to my agency."""
     if request.user.role not in CONTENT_ROLES:
