@@ -155,9 +155,7 @@ def case_detail_view(request: HttpRequest, access: CaseAccess) -> HttpResponse:
     }
     context["show_interventions"] = access.sees(ConsentScope.INTERVENTIONS)
     if context["show_interventions"]:
-        context["interventions"] = intervention_rows(
-            case.interventions.select_related("provider_agency")
-        )
+        context["interventions"] = intervention_rows(case.interventions.all())
     context["show_threat"] = access.sees(ConsentScope.THREAT_LEVEL)
     if context["show_threat"]:
         # `details` is never loaded for readers who may not see it.
