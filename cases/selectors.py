@@ -47,8 +47,9 @@ def _visible_grants(user: User) -> QuerySet[CaseGroupObjectPermission]:
 
     Grants are made per agency (to its group), so the agency's group is read directly: a stray
     group membership or a user-level grant never widens what a user sees. Group and permission
-    are literals so PostgreSQL estimates the grant set from its statistics, and the planner
-    can choose between walking the list's index and starting from the grants.
+    are plain values, not a join, so a list planned for its values (avhopp.database) estimates
+    the grant set from the statistics, and the planner can choose between walking the list's
+    index and starting from the grants.
     """
     expired_share = CaseShare.objects.filter(
         case_id=OuterRef("content_object_id"),
