@@ -1,0 +1,87 @@
+"""Select boxes built in Python (avhopp.form_rendering) against Django's own templates."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+import pytest
+from django import forms
+from django.forms.renderers import DjangoTemplates
+from django.utils import translation
+
+from avhopp.audit_forms import AuditSearchForm
+from cases.forms import CaseFilterForm, IndividualForm, InterventionForm, ThreatAssessmentForm
+
+
+class Markup(HTMLParser):
+    """Tags with their attributes as sets, and text: what a browser sees, not the spacing."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: list[tuple[str, ...] | str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.items.append((tag, *sorted(f"{name}={value}" for name, value in attrs)))
+
+    def handle_endtag(self, tag: str) -> None:
+        self.items.append(("/" + tag,))
+
+    def handle_data(self, data: str) -> None:
+        if data.strip():
+            self.items.append(data)
+
+
+def markup(html: str) -> list[tuple[str, ...] | str]:
+    parser = Markup()
+    parser.feed(html)
+    return parser.items
+
+
+class GroupedForm(forms.Form):
+    grouped = forms.ChoiceField(
+        choices=[("Boende", [("1", "Akut <boende>"), ("2", 'Skyddat "boende"')]), ("3", "Arbete")],
+        initial="2",
+    )
+    several = forms.MultipleChoiceField(choices=[("a", "A"), ("b", "B")], initial=["a", "b"])
+    unknown = forms.NullBooleanField(required=False)
+
+
+FORMS = [
+    CaseFilterForm({"status": "open", "threat_level": "high"}),
+    IndividualForm(),
+    InterventionForm(),
+    ThreatAssessmentForm(),
+    AuditSearchForm(),
+    GroupedForm(),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("form", FORMS, ids=lambda form: type(form).__name__)
+def test_selects_render_as_django_renders_them(form: forms.Form) -> None:
+    selects = [field for field in form if isinstance(field.field.widget, forms.Select)]
+    assert selects
+    with translation.override("sv"):
+        for field in selects:
+            ours = str(field)
+            form.renderer = DjangoTemplates()
+            djangos = str(field)
+            form.renderer = None
+            assert markup(ours) == markup(djangos), field.name
+
+
+def test_grouped_options_are_escaped_and_marked() -> None:
+    form = GroupedForm()
+    assert str(form["grouped"]) == (
+        '<select name="grouped" id="id_grouped">\n'
+        '  <optgroup label="Boende">\n'
+        '  <option value="1">Akut &lt;boende&gt;</option>\n'
+        '  <option value="2" selected>Skyddat &quot;boende&quot;</option>\n'
+        "  </optgroup>\n"
+        '  <option value="3">Arbete</option>\n'
+        "</select>"
+    )
+    assert str(form["several"]).startswith(
+        '<select name="several" required id="id_several" multiple>'
+    )
+    assert str(form["several"]).count(" selected>") == 2
