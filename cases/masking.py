@@ -22,13 +22,16 @@ class ShownIdentity:
     masked: bool
 
 
-def shown_identity(individual: Individual, *, revealed: bool = False) -> ShownIdentity:
+def shown_identity_number(individual: Individual, *, revealed: bool = False) -> str:
     if not individual.personnummer:
-        number = _("Reservnummer %(number)s") % {"number": individual.reserve_number}
-    elif individual.is_protected and not revealed:
-        number = mask_identity_number(individual.personnummer)
-    else:
-        number = format_identity_number(individual.personnummer)
+        return _("Reservnummer %(number)s") % {"number": individual.reserve_number}
+    if individual.is_protected and not revealed:
+        return mask_identity_number(individual.personnummer)
+    return format_identity_number(individual.personnummer)
+
+
+def shown_identity(individual: Individual, *, revealed: bool = False) -> ShownIdentity:
+    number = shown_identity_number(individual, revealed=revealed)
     if individual.is_protected and not revealed:
         # The phone number can lead to the person as surely as the address can.
         hidden = _("Skyddad adress")

@@ -27,6 +27,7 @@ from cases.models import (
     ProtectionLevel,
 )
 from cases.policy import CaseAccess, CaseAction
+from cases.presentation import CASE_ROW_COLUMNS
 
 if TYPE_CHECKING:
     from datetime import date
@@ -213,8 +214,10 @@ def case_page(user: User, filters: CaseFilters, number: str | None, *, size: int
             if len(first) <= IN_MEMORY_IDS:
                 ids = first
     page = Paginator(ids, size).get_page(number)
-    loaded = Case.objects.select_related("individual", "responsible", "owning_agency").in_bulk(
-        list(page.object_list)
+    loaded = (
+        Case.objects.select_related("individual", "responsible", "owning_agency")
+        .only(*CASE_ROW_COLUMNS)
+        .in_bulk(list(page.object_list))
     )
     page.object_list = [loaded[pk] for pk in page.object_list]
     return page
