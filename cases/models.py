@@ -210,7 +210,10 @@ class Case(ChoiceLabels, models.Model):
 
     @property
     def threat_review_overdue(self) -> bool:
-        return self.threat_review_due is not None and self.threat_review_due < timezone.localdate()
+        return self.threat_review_overdue_on(timezone.localdate())
+
+    def threat_review_overdue_on(self, day: date) -> bool:
+        return self.threat_review_due is not None and self.threat_review_due < day
 
     @property
     def days_to_first_support(self) -> int | None:

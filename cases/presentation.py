@@ -71,7 +71,7 @@ def case_rows(cases: Iterable[Case], *, today: date | None = None) -> list[CaseR
             threat_level=case.threat_level,
             threat_label=case.get_threat_level_display(),
             review_due=_iso(case.threat_review_due),
-            review_overdue=case.threat_review_due is not None and case.threat_review_due < today,
+            review_overdue=case.threat_review_overdue_on(today),
             responsible=str(case.responsible),
             agency=str(case.owning_agency),
         )
