@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -533,3 +534,31 @@ class CaseGroupObjectPermission(GroupObjectPermissionBase):
 
     class Meta(GroupObjectPermissionBase.Meta):
         pass
+
+
+class AgencyCaseName(models.Model):
+    """The case list's name search, per agency: the name of a case's person once for every
+    agency group that holds a view grant on the case.
+
+    Database triggers keep it (migration 0006): a view grant adds its row, removing the grant
+    removes it, and renaming the person (or changing the case's person) renames it. Searching
+    here reads only the agency's own names through one GIN index on (group, name trigrams),
+    so the search costs what the agency sees, not what the whole country holds. The search is
+    still combined with `cases_visible_to`, so a stale row could only hide a case, never show
+    one. Nothing in Python writes it.
+    """
+
+    grant = models.OneToOneField(
+        CaseGroupObjectPermission,
+        primary_key=True,
+        on_delete=models.DO_NOTHING,  # the grant's delete trigger removes the row
+        related_name="+",
+    )
+    # The search's GIN index leads with the group: no B-tree of its own.
+    group = models.ForeignKey(Group, on_delete=models.DO_NOTHING, db_index=False, related_name="+")
+    case = models.ForeignKey(Case, on_delete=models.DO_NOTHING, related_name="+")
+    # "first last": a search word (never whitespace) is in the one iff in first or last name.
+    names = models.TextField()
+
+    def __str__(self) -> str:
+        return self.names

@@ -24,6 +24,7 @@ from django.utils import timezone
 from avhopp.models import Agency, AgencyKind, AuditAction, AuditEvent, Role, User
 from cases.identity import luhn_check_digit
 from cases.models import (
+    AgencyCaseName,
     Case,
     CaseGroupObjectPermission,
     CaseShare,
@@ -1065,7 +1066,8 @@ class Seeder:
         )
 
     def analyze(self) -> int:
-        tables = [m._meta.db_table for m in (Agency, User, *COPIED_MODELS)]
+        # AgencyCaseName is filled by the grants' triggers during their COPY.
+        tables = [m._meta.db_table for m in (Agency, User, *COPIED_MODELS, AgencyCaseName)]
         tables.append(User.groups.through._meta.db_table)
         verb = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
         with connection.cursor() as cursor:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -10,7 +11,9 @@ from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Cast, StrIndex, Upper
+from django.db.models.lookups import GreaterThan
 from django.http import Http404
 from django.utils import timezone
 
@@ -20,6 +23,7 @@ from cases.identity import parse_identity_number
 from cases.models import (
     ACTIVE_INTERVENTION_STATUSES,
     OPEN_STATUSES,
+    AgencyCaseName,
     Case,
     CaseGroupObjectPermission,
     CaseShare,
@@ -64,10 +68,15 @@ def _visible_grants(user: User) -> QuerySet[CaseGroupObjectPermission]:
     ).exclude(Exists(expired_share))
 
 
+def _sees_nothing(user: User) -> bool:
+    """Only a signed-in user of an agency sees cases: visibility is granted per agency."""
+    return not user.is_authenticated or user.agency_id is None
+
+
 def cases_visible_to(user: User) -> QuerySet[Case]:
     """Cases the user's agency holds a view grant for, in one SQL query: `id IN (grants)`,
     which PostgreSQL runs as a semi-join on guardian's (group, permission, object) index."""
-    if not user.is_authenticated or user.agency_id is None:
+    if _sees_nothing(user):
         return Case.objects.none()
     return Case.objects.filter(pk__in=_visible_grants(user).values("content_object_id"))
 
@@ -77,7 +86,7 @@ def visible_case_ids(user: User) -> QuerySet:
     guardian's (group, permission, object) index alone: every grant row points at an
     existing case, so paging and counting the unfiltered list never reads the cases, and a
     deep page costs its offset in index entries, not a sort of every visible case."""
-    if not user.is_authenticated or user.agency_id is None:
+    if _sees_nothing(user):
         return Case.objects.none().values_list("pk", flat=True)
     return (
         _visible_grants(user)
@@ -157,6 +166,31 @@ def identity_search_allowed(user: User) -> Q:
     return Q(individual__protection_level=ProtectionLevel.NONE) | may_reveal
 
 
+# What pg_trgm indexes: three letters or digits in a row.
+TRIGRAM = re.compile(r"[^\W_]{3}")
+
+
+def _named(user: User, words: list[str]) -> QuerySet[AgencyCaseName]:
+    """Ids of the cases whose person's first or last name contains each word, read from the
+    names indexed for the user's agency only (`AgencyCaseName`), so the search never walks the
+    whole population. Callers still filter by `cases_visible_to`."""
+    if _sees_nothing(user):
+        return AgencyCaseName.objects.none().values("case_id")
+    # Cast, because psycopg sends a small int as smallint, which the GIN index's integer
+    # operator class cannot compare: the group would be filtered, not looked up.
+    group = Cast(Value(user.agency.group_id), IntegerField())
+    names = AgencyCaseName.objects.filter(group_id=group)
+    for word in words:
+        if TRIGRAM.search(word):
+            names = names.filter(names__icontains=word)
+        else:
+            # A word with no trigram ("Li", "a-b") would make the GIN index read every name
+            # (40 ms at N = 100,000): STRPOS is the same test, which the index leaves alone,
+            # so only the agency's names are read and tested.
+            names = names.filter(GreaterThan(StrIndex(Upper("names"), Upper(Value(word))), 0))
+    return names.values("case_id")
+
+
 def case_list(user: User, filters: CaseFilters) -> QuerySet[Case]:
     cases = cases_visible_to(user)
     query = filters.query.strip()
@@ -168,11 +202,7 @@ def case_list(user: User, filters: CaseFilters) -> QuerySet[Case]:
         if number:
             cases = cases.filter(Q(individual__personnummer=number) & identity_search_allowed(user))
         else:
-            for word in query.split()[:4]:
-                cases = cases.filter(
-                    Q(individual__first_name__icontains=word)
-                    | Q(individual__last_name__icontains=word)
-                )
+            cases = cases.filter(pk__in=_named(user, query.split()[:4]))
     if filters.status == "open":
         cases = cases.filter(status__in=OPEN_STATUSES)
     elif filters.status:
