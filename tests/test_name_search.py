@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q
 from guardian.shortcuts import assign_perm, remove_perm
 from hypothesis import HealthCheck, given
@@ -17,7 +17,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from avhopp.models import Agency, User
-from cases import services
+from cases import selectors, services
 from cases.models import AgencyCaseName, Case, CaseGroupObjectPermission
 from cases.selectors import CaseFilters, case_list, cases_visible_to
 
@@ -126,6 +126,27 @@ def test_changing_a_cases_person_and_deleting_the_case(
     other.delete()
     assert found(worker, "strand") == {case.pk}
     assert_names_follow_grants()
+
+
+def test_the_index_finds_the_agencys_names_by_group_and_trigram(worker: User, make_case) -> None:
+    """The plan, not the result: the group and every word with a trigram are index conditions,
+    and a word without one is only a filter (else the index would read every name)."""
+    make_case(worker, first_name="Eva", last_name="Lindqvist")
+
+    def plan(words: list[str]) -> str:
+        sql, params = selectors._named(worker, words).query.sql_with_params()
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(f"EXPLAIN {sql}", params)
+            return "\n".join(row[0] for row in cursor.fetchall())
+
+    indexed = plan(["lindqvist", "ev"])
+    assert "agency_case_name_search" in indexed
+    condition = next(line for line in indexed.splitlines() if "Index Cond" in line)
+    assert "group_id = " in condition and "LINDQVIST" in condition
+    assert "strpos" not in condition and "strpos" in indexed
+    short_only = next(line for line in plan(["ev"]).splitlines() if "Index Cond" in line)
+    assert "group_id = " in short_only and "~~" not in short_only
 
 
 def test_a_user_without_an_agency_finds_nothing(worker: User, make_case) -> None:
