@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from django.db import migrations
 
+from avhopp.migration_sql import sql_per_vendor
+
 POSTGRES_UP = """
 CREATE FUNCTION avhopp_auditevent_append_only() RETURNS trigger AS $$
 BEGIN
@@ -35,20 +37,12 @@ SQLITE_DOWN = [
 ]
 
 
-def _run(statements: dict[str, list[str]]):
-    def run(apps, schema_editor) -> None:
-        for statement in statements.get(schema_editor.connection.vendor, []):
-            schema_editor.execute(statement, params=None)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [("avhopp", "0001_initial")]
 
     operations = [
-        migrations.RunPython(
-            _run({"postgresql": [POSTGRES_UP], "sqlite": SQLITE_UP}),
-            _run({"postgresql": [POSTGRES_DOWN], "sqlite": SQLITE_DOWN}),
+        sql_per_vendor(
+            {"postgresql": [POSTGRES_UP], "sqlite": SQLITE_UP},
+            {"postgresql": [POSTGRES_DOWN], "sqlite": SQLITE_DOWN},
         ),
     ]

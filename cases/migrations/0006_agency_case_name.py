@@ -29,6 +29,8 @@ from __future__ import annotations
 import django.db.models.deletion
 from django.db import migrations, models
 
+from avhopp.migration_sql import sql_per_vendor
+
 VIEW_CASE = (
     "SELECT p.id FROM auth_permission p JOIN django_content_type t ON t.id = p.content_type_id "
     "WHERE t.app_label = 'cases' AND t.model = 'case' AND p.codename = 'view_case'"
@@ -115,16 +117,6 @@ def _sqlite(up: bool) -> list[str]:
     return [*statements, BACKFILL]
 
 
-def _run(up: bool):
-    def run(apps, schema_editor) -> None:
-        vendor = schema_editor.connection.vendor
-        statements = {"postgresql": _postgresql, "sqlite": _sqlite}[vendor](up)
-        for statement in statements:
-            schema_editor.execute(statement, params=None)
-
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("auth", "0012_alter_user_first_name_max_length"),
@@ -165,5 +157,8 @@ class Migration(migrations.Migration):
                 ),
             ],
         ),
-        migrations.RunPython(_run(up=True), _run(up=False)),
+        sql_per_vendor(
+            {"postgresql": _postgresql(up=True), "sqlite": _sqlite(up=True)},
+            {"postgresql": _postgresql(up=False), "sqlite": _sqlite(up=False)},
+        ),
     ]
