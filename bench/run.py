@@ -5,12 +5,15 @@ database holds a different N), through Django's test Client on the real URLs:
 
 - case list (first page, a deep page, filters, name search, identity-number search) and
   case detail for a social worker, a coordinator and a police officer: p50/p95 server time
-  (time around client.get) and the query count of one request;
-- the same list without the permission filter (the floor) and the ratio, measured side by side
+  (time around client.get) and the query count of one request. The pages are timed in turn,
+  one request each per round, with a fixed loop of pure Python as a gauge of the machine's
+  speed in the same rounds: on a shared machine whose speed swings (2 x here between seconds),
+  every page then meets the same slow and fast seconds;
+- the same list without the permission filter (the floor) and the ratio, timed
   at the queryset level (Paginator count + the page's rows, same select_related/order/filters;
   only `cases_visible_to` is swapped for `Case.objects.all()`, the unfiltered list's
   ids from the grant index for all cases' ids from the primary key, and the agency's names
-  for every person's name);
+  for every person's name), the two timed alternately;
 - referral PDF: `referral_render` end to end vs a bare WeasyPrint render of the same HTML, and
   submit-to-ready through a real Celery worker over Redis;
 - case detail with and without the audit write.
@@ -31,7 +34,8 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -185,50 +189,87 @@ def client_for(user: User) -> Client:
 # --- Measuring -------------------------------------------------------------------------------
 
 
-def time_requests(
-    client: Client, url: str, params: dict[str, str], requests: int, warmup: int
-) -> dict[str, Any]:
-    for _ in range(warmup):
-        response = client.get(url, params)
-        assert response.status_code == 200, (url, params, response.status_code)
-    samples = []
-    for _ in range(requests):
+# The machine gauge: the same pure-Python work every round, about 1 ms on this machine when
+# it runs at full speed. Its spread is the machine's, since the work never changes.
+GAUGE_LOOP = 20_000
+
+
+def gauge_sample() -> float:
+    started = time.perf_counter()
+    total = 0
+    for number in range(GAUGE_LOOP):
+        total += number * number
+    return time.perf_counter() - started
+
+
+@dataclass
+class Probe:
+    """One page as one reader, timed a request per round."""
+
+    role: str
+    label: str
+    client: Client
+    url: str
+    params: dict[str, str]
+    listed: int | None = None  # the cases a list page counts
+    samples: list[float] = field(default_factory=list)
+
+    def get(self) -> float:
         started = time.perf_counter()
-        response = client.get(url, params)
-        samples.append(time.perf_counter() - started)
-        assert response.status_code == 200
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(url, params)
-    result = summary(samples)
-    result["queries"] = len(captured.captured_queries)
-    page = response.context["page"] if response.context and "page" in response.context else None
-    if page is not None:
-        result["rows"] = page.paginator.count
-        result["page"] = page.number
-    return result
+        response = self.client.get(self.url, self.params)
+        elapsed = time.perf_counter() - started
+        assert response.status_code == 200, (self.url, self.params, response.status_code)
+        return elapsed
+
+    def result(self) -> dict[str, Any]:
+        with CaptureQueriesContext(connection) as captured:
+            self.get()
+        result = {"row": self.label, "user": self.role, **summary(self.samples)}
+        result["queries"] = len(captured.captured_queries)
+        if self.listed is not None:
+            result["rows"] = self.listed
+        return result
 
 
-def queryset_time(
-    user: User, filters: CaseFilters, page: int, requests: int, warmup: int, floor: bool
-) -> dict[str, Any]:
+def time_in_rounds(probes: list[Probe], requests: int, warmup: int) -> dict[str, Any]:
+    """Each round requests every page once and takes one gauge sample; returns the gauge's
+    summary."""
+    gauge: list[float] = []
+    for round_number in range(warmup + requests):
+        for probe in probes:
+            elapsed = probe.get()
+            if round_number >= warmup:
+                probe.samples.append(elapsed)
+        if round_number >= warmup:
+            gauge.append(gauge_sample())
+        if round_number % 20 == 19:
+            print(f"  round {round_number + 1} of {warmup + requests}", flush=True)
+    return {**summary(gauge), "min": min(gauge) * 1000}
+
+
+def queryset_pair(
+    user: User, filters: CaseFilters, page: int, requests: int, warmup: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Paginator count + the page's rows, the way the list view reads them (each statement
-    planned for its values, never prepared)."""
+    planned for its values, never prepared), with the permission filter and without it
+    (the floor), alternately."""
 
-    def once() -> int:
+    def once() -> tuple[float, int]:
+        started = time.perf_counter()
         paginated = case_page(user, filters, str(page), size=PAGE_SIZE)
-        return paginated.paginator.count
+        return time.perf_counter() - started, paginated.paginator.count
 
-    with _floor() if floor else nullcontext(), planned_for_values():
-        for _ in range(warmup):
-            rows = once()
-        samples = []
-        for _ in range(requests):
-            started = time.perf_counter()
-            rows = once()
-            samples.append(time.perf_counter() - started)
-    result = summary(samples)
-    result["rows"] = rows
-    return result
+    filtered: list[float] = []
+    floor: list[float] = []
+    with planned_for_values():
+        for index in range(warmup + requests):
+            elapsed, rows = once()
+            with _floor():
+                elapsed_floor, floor_rows = once()
+            if index >= warmup:
+                filtered.append(elapsed)
+                floor.append(elapsed_floor)
+    return {**summary(filtered), "rows": rows}, {**summary(floor), "rows": floor_rows}
 
 
 def _anyone_named(_user: User, words: list[str]) -> Any:
@@ -284,8 +325,9 @@ LIST_ROWS: list[tuple[str, Callable[[Actors, User], dict[str, str]], Callable[..
 ]
 
 
-def bench_pages(actors: Actors, requests: int, warmup: int) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
+def bench_pages(actors: Actors, requests: int, warmup: int) -> tuple[list[dict[str, Any]], dict]:
+    """The pages' rows, and the machine gauge's summary over the same rounds."""
+    probes: list[Probe] = []
     readers = [
         ("social worker", actors.worker, actors.worker_case),
         ("coordinator", actors.coordinator, actors.coordinator_case),
@@ -294,10 +336,11 @@ def bench_pages(actors: Actors, requests: int, warmup: int) -> list[dict[str, An
     list_url = reverse("cases:list")
     for role, user, detail_case in readers:
         client = client_for(user)
-        for label, params, _qs in LIST_ROWS:
-            result = time_requests(client, list_url, params(actors, user), requests, warmup)
-            rows.append({"row": label, "user": role, **result})
-            print(f"  {role:<15} {label:<38} {_fmt(result)}", flush=True)
+        for label, params, qs in LIST_ROWS:
+            filters, page = qs(actors, user)
+            with planned_for_values():
+                listed = case_page(user, filters, str(page), size=PAGE_SIZE).paginator.count
+            probes.append(Probe(role, label, client, list_url, params(actors, user), listed))
         # Owning-agency staff who are not responsible give a reason first (kept in session).
         if detail_case.responsible_id != user.pk and detail_case.owning_agency_id == (
             user.agency_id
@@ -305,20 +348,32 @@ def bench_pages(actors: Actors, requests: int, warmup: int) -> list[dict[str, An
             client.post(
                 reverse("cases:outside_reason", args=[detail_case.pk]), {"reason": "supervision"}
             )
-        size = detail_case.interventions.count()
-        label = f"detail (largest case, {size} interventions)"
-        result = time_requests(
-            client, reverse("cases:detail", args=[detail_case.pk]), {}, requests, warmup
+        label = f"detail (largest case, {detail_case.interventions.count()} interventions)"
+        probes.append(
+            Probe(role, label, client, reverse("cases:detail", args=[detail_case.pk]), {})
         )
-        rows.append({"row": label, "user": role, **result})
-        print(f"  {role:<15} {label:<38} {_fmt(result)}", flush=True)
-    client = client_for(actors.officer)
     typical = actors.typical_officer_case
     label = f"detail (typical case, {typical.interventions.count()} interventions)"
-    result = time_requests(client, reverse("cases:detail", args=[typical.pk]), {}, requests, warmup)
-    rows.append({"row": label, "user": "police officer", **result})
-    print(f"  {'police officer':<15} {label:<38} {_fmt(result)}", flush=True)
-    return rows
+    probes.append(
+        Probe(
+            "police officer",
+            label,
+            client_for(actors.officer),
+            reverse("cases:detail", args=[typical.pk]),
+            {},
+        )
+    )
+    gauge = time_in_rounds(probes, requests, warmup)
+    rows = []
+    for probe in probes:
+        rows.append(probe.result())
+        print(f"  {probe.role:<15} {probe.label:<38} {_fmt(rows[-1])}", flush=True)
+    print(
+        f"  machine gauge: min {gauge['min']:.2f} ms  p50 {gauge['p50']:.2f} ms  "
+        f"p95 {gauge['p95']:.2f} ms",
+        flush=True,
+    )
+    return rows, gauge
 
 
 def bench_floor(actors: Actors, requests: int, warmup: int) -> list[dict[str, Any]]:
@@ -326,8 +381,7 @@ def bench_floor(actors: Actors, requests: int, warmup: int) -> list[dict[str, An
     for role, user in (("social worker", actors.worker), ("police officer", actors.officer)):
         for label, _params, qs in LIST_ROWS:
             filters, page = qs(actors, user)
-            filtered = queryset_time(user, filters, page, requests, warmup, floor=False)
-            floor = queryset_time(user, filters, page, requests, warmup, floor=True)
+            filtered, floor = queryset_pair(user, filters, page, requests, warmup)
             row = {
                 "row": label,
                 "user": role,
@@ -533,9 +587,11 @@ def report(data: dict[str, Any]) -> str:
         f"{data['when']} · {data['machine']}",
         "",
         f"Readers: {data['actors']}.",
-        f"{data['requests']} timed requests per row after {data['warmup']} warm-up; server time "
-        "= time around Django's test Client `get` (middleware, view, template), in ms.",
+        f"{data['requests']} rounds after {data['warmup']} warm-up, each timing one request "
+        "of every page in turn; server time = time around Django's test Client `get` "
+        "(middleware, view, template), in ms.",
         "",
+        *gauge_lines(data.get("gauge")),
         "| page | reader | p50 ms | p95 ms | queries | cases listed |",
         "|---|---|---:|---:|---:|---:|",
     ]
@@ -550,7 +606,7 @@ def report(data: dict[str, Any]) -> str:
         "page's 25 rows, same select_related, filters and order) with `cases_visible_to(user)` "
         "(the unfiltered list paged and counted on the grant index) vs `Case.objects.all()` "
         "(the unfiltered list paged and counted on the primary key; a name search over every "
-        "person's name instead of the agency's names), measured side by side.",
+        "person's name instead of the agency's names), timed alternately.",
         "",
         "| list | reader | filtered p50 | filtered p95 | floor p50 | floor p95 | ratio p95 |",
         "|---|---|---:|---:|---:|---:|---:|",
@@ -599,6 +655,18 @@ def report(data: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def gauge_lines(gauge: dict[str, Any] | None) -> list[str]:
+    if not gauge:
+        return []
+    return [
+        f"Machine gauge, in the same rounds: the same {GAUGE_LOOP:,} multiply-adds in Python "
+        f"took {gauge['min']:.2f} ms at the fastest, {gauge['p50']:.2f} at p50 and "
+        f"{gauge['p95']:.2f} at p95 ({gauge['p95'] / gauge['min']:.1f} x the fastest): "
+        "what is the machine's, not the code's.",
+        "",
+    ]
+
+
 def growth_table() -> list[str]:
     small, large = RESULTS / "bench-10000.json", RESULTS / "bench-100000.json"
     if not (small.exists() and large.exists()):
@@ -608,6 +676,14 @@ def growth_table() -> list[str]:
     lines = [
         "Growth: N = 100,000 vs N = 10,000 (from bench-results/bench-*.json). p95 over 100",
         "requests moves by several ms between runs on a shared 2-core machine; p50 is steadier.",
+        *(
+            [
+                f"The machine gauge's p50 was {a['gauge']['p50']:.2f} ms in the N = 10,000 run "
+                f"and {b['gauge']['p50']:.2f} ms in the N = 100,000 run."
+            ]
+            if a.get("gauge") and b.get("gauge")
+            else []
+        ),
         "",
         "| page | reader | p95 at 10,000 | p95 at 100,000 | ratio p95 | ratio p50 |",
         "|---|---|---:|---:|---:|---:|",
@@ -673,7 +749,7 @@ def main() -> None:
     print(f"N = {args.cases:,}; {described}", flush=True)
     drop_bench_referrals()  # left by an earlier run
     print("Pages:", flush=True)
-    pages = bench_pages(actors, args.requests, args.warmup)
+    pages, gauge = bench_pages(actors, args.requests, args.warmup)
     print("Permission filter vs floor:", flush=True)
     floor = bench_floor(actors, args.requests, args.warmup)
     print("Audit write:", flush=True)
@@ -692,6 +768,7 @@ def main() -> None:
         "warmup": args.warmup,
         "seed_seconds": seeded,
         "pages": pages,
+        "gauge": gauge,
         "floor": floor,
         "audit": audit,
         "pdf": pdf,
