@@ -22,6 +22,15 @@ urlpatterns = [
         name="intervention_edit",
     ),
     path("<int:case_pk>/journal/", views.journal_create_view, name="journal_create"),
+    *(
+        path(f"<int:case_pk>/{route}/", views.case_part_view, {"part_name": name}, name=name)
+        for route, name in (
+            ("historik", "status_history"),
+            ("insatser", "interventions"),
+            ("hotbedomningar", "threat_assessments"),
+            ("anteckningar", "journal"),
+        )
+    ),
     path("<int:case_pk>/hotbedomning/ny/", views.threat_create_view, name="threat_create"),
     path("<int:case_pk>/samtycken/nytt/", views.consent_create_view, name="consent_create"),
     path(

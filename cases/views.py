@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from avhopp.audit import audit_event, audit_record, audit_record_all
 from avhopp.database import planned_for_values
@@ -34,8 +35,10 @@ from cases.forms import (
 )
 from cases.masking import shown_identity
 from cases.models import ConsentScope, Intervention, JournalEntry
+from cases.parts import PAGE_SIZE as PARTS_PAGE_SIZE
+from cases.parts import PARTS, THREAT_ASSESSMENTS
 from cases.policy import CaseAccess, CaseAction, role_reads_case_content
-from cases.presentation import case_rows, intervention_rows
+from cases.presentation import case_rows
 from cases.reasons import reason_is_fresh, remember_reason
 from cases.selectors import CaseFilters, case_list, case_page, get_case_for_user
 
@@ -135,7 +138,7 @@ def case_create_view(request: HttpRequest) -> HttpResponse:
 def case_detail_view(request: HttpRequest, access: CaseAccess) -> HttpResponse:
     case = access.case
     revealed = _revealed(request, access)
-    sees_details = access.allows(CaseAction.VIEW_THREAT_DETAILS)
+    shown = [part for part in PARTS.values() if part.shown_to(access)]
     context = {
         "access": access,
         "case": case,
@@ -148,28 +151,57 @@ def case_detail_view(request: HttpRequest, access: CaseAccess) -> HttpResponse:
         and not revealed,
         "may_assess": access.allows(CaseAction.ADD_THREAT_ASSESSMENT),
         "may_view_access_log": access.allows(CaseAction.VIEW_ACCESS_LOG),
-        "sees_threat_details": sees_details,
-        "status_changes": case.status_changes.select_related("changed_by"),
+        "sees_threat_details": access.allows(CaseAction.VIEW_THREAT_DETAILS),
         "status_form": StatusChangeForm(current_status=case.status) if case.is_open else None,
         "journal_form": JournalEntryForm(),
+        "shown": {part.name for part in shown},
+        **{part.name: part.preview(access) for part in shown},
     }
-    context["show_interventions"] = access.sees(ConsentScope.INTERVENTIONS)
-    if context["show_interventions"]:
-        context["interventions"] = intervention_rows(case.interventions.all())
-    context["show_threat"] = access.sees(ConsentScope.THREAT_LEVEL)
-    if context["show_threat"]:
-        # `details` is never loaded for readers who may not see it.
-        assessments = case.threat_assessments.select_related("assessed_by")
-        context["assessments"] = assessments if sees_details else assessments.defer("details")
-    context["show_journal"] = access.sees(ConsentScope.JOURNAL)
-    if context["show_journal"]:
-        context["journal"] = case.journal_entries.select_related("author", "corrects")
     if access.is_owner:
         context["shares"] = case.shares.filter(revoked_at__isnull=True).select_related(
             "agency", "consent"
         )
         context["consents"] = case.individual.consents.select_related("recipient")
     context["referrals"] = _referrals_for(access)
+    _audit_case_read(request, access, threat_details=THREAT_ASSESSMENTS in shown)
+    return render(request, "cases/case_detail.html", context)
+
+
+@case_view(CaseAction.VIEW)
+@require_safe
+def case_part_view(request: HttpRequest, access: CaseAccess, part_name: str) -> HttpResponse:
+    """All of one part of a case, newest first, a page at a time."""
+    part = PARTS[part_name]
+    if not part.shown_to(access):
+        raise PermissionDenied
+    number = request.GET.get("page")
+    if (wanted := _int_or_none(request.GET.get("visa"))) is not None:
+        number = part.page_number_of(access, wanted) or number
+    page = Paginator(part.read(access), PARTS_PAGE_SIZE).get_page(number)
+    _audit_case_read(request, access, threat_details=part is THREAT_ASSESSMENTS)
+    return render(
+        request,
+        "cases/case_part.html",
+        {
+            "access": access,
+            "case": access.case,
+            "part": part,
+            "page": page,
+            "items": part.rows(page.object_list),
+            "first_is_current": page.number == 1,
+            "may_edit": access.allows(CaseAction.EDIT),
+            "sees_threat_details": access.allows(CaseAction.VIEW_THREAT_DETAILS),
+        },
+    )
+
+
+def _int_or_none(value: str | None) -> int | None:
+    return int(value) if value and value.isascii() and value.isdigit() and len(value) < 19 else None
+
+
+def _audit_case_read(request: HttpRequest, access: CaseAccess, *, threat_details: bool) -> None:
+    """Log the read of a case, and of the threat details when they were on the page."""
+    case = access.case
     events = [
         audit_event(
             actor=request.user,
@@ -179,7 +211,7 @@ def case_detail_view(request: HttpRequest, access: CaseAccess) -> HttpResponse:
             individual_id=case.individual_id,
         )
     ]
-    if sees_details:
+    if threat_details and access.allows(CaseAction.VIEW_THREAT_DETAILS):
         events.append(
             audit_event(
                 actor=request.user,
@@ -189,7 +221,6 @@ def case_detail_view(request: HttpRequest, access: CaseAccess) -> HttpResponse:
             )
         )
     audit_record_all(events)
-    return render(request, "cases/case_detail.html", context)
 
 
 def _referrals_for(access: CaseAccess):

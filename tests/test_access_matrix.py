@@ -94,6 +94,12 @@ TABLE: dict[str, Expect] = {
         "intervention", GET_POST, "200 R200 R200 403 403 403 404 404 LOGIN"
     ),
     "cases:journal_create": Expect(None, POST, "405 R405 R405 403 403 403 404 404 LOGIN"),
+    # A part's own page is read like the case page, and only if the reader's share covers
+    # it: the police's share here covers interventions and the threat, not the journal.
+    "cases:status_history": Expect(None, GET, "200 R200 R200 403 403 200 404 404 LOGIN"),
+    "cases:interventions": Expect(None, GET, "200 R200 R200 403 403 200 404 404 LOGIN"),
+    "cases:threat_assessments": Expect(None, GET, "200 R200 R200 403 403 200 404 404 LOGIN"),
+    "cases:journal": Expect(None, GET, "200 R200 R200 403 403 403 404 404 LOGIN"),
     "cases:threat_create": Expect(None, GET_POST, "403 403 403 403 403 200 404 404 LOGIN"),
     "cases:consent_create": Expect(None, GET_POST, "403 403 R200 403 403 403 404 404 LOGIN"),
     "cases:consent_withdraw": Expect("consent", POST, "403 403 R405 403 403 403 404 404 LOGIN"),

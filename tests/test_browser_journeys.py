@@ -123,6 +123,20 @@ def test_social_worker_registers_person_and_works_case(
     history = page.get_by_role("region", name="Status och historik").locator("tbody tr")
     expect(history).to_have_count(4)  # opened, plus three changes
 
+    # Correct the note: the correction links to the note it corrects, in the whole journal.
+    original = page.locator("#journal .journal-entry").filter(has_text=note)
+    original.get_by_text("Rätta", exact=True).click()
+    original.get_by_label("Rättelse").fill("Rättelse: boende behövs i en annan kommun.")
+    original.get_by_role("button", name="Spara rättelse").click()
+    page.wait_for_url(re.compile(r"/arenden/\d+/#journal$"))
+    correction = page.locator("#journal .journal-entry").first
+    expect(correction).to_contain_text("Rättelse: boende behövs i en annan kommun.")
+    correction.get_by_role("link").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Journal: Sara Lindqvist")
+    expect(page.locator(".journal-entry").filter(has_text=note)).to_be_visible()
+    page.get_by_role("link", name="Till ärendet").click()
+    page.wait_for_url(case_url)
+
     case = Case.objects.get(pk=int(CASE_URL.search(page.url.split("#")[0]).group(1)))
     assert case.status == CaseStatus.INTERVENTIONS
     assert case.individual.personnummer == personnummer
