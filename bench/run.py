@@ -325,6 +325,13 @@ LIST_ROWS: list[tuple[str, Callable[[Actors, User], dict[str, str]], Callable[..
 ]
 
 
+def _size(case: Case) -> str:
+    return (
+        f"{case.interventions.count()} interventions, {case.journal_entries.count()} notes, "
+        f"{case.threat_assessments.count()} threat assessments"
+    )
+
+
 def bench_pages(actors: Actors, requests: int, warmup: int) -> tuple[list[dict[str, Any]], dict]:
     """The pages' rows, and the machine gauge's summary over the same rounds."""
     probes: list[Probe] = []
@@ -348,12 +355,22 @@ def bench_pages(actors: Actors, requests: int, warmup: int) -> tuple[list[dict[s
             client.post(
                 reverse("cases:outside_reason", args=[detail_case.pk]), {"reason": "supervision"}
             )
-        label = f"detail (largest case, {detail_case.interventions.count()} interventions)"
+        label = f"detail (largest case, {_size(detail_case)})"
         probes.append(
             Probe(role, label, client, reverse("cases:detail", args=[detail_case.pk]), {})
         )
+    journal_case = actors.worker_case
+    probes.append(
+        Probe(
+            "social worker",
+            f"whole journal, first page ({journal_case.journal_entries.count()} notes)",
+            client_for(actors.worker),
+            reverse("cases:journal", args=[journal_case.pk]),
+            {},
+        )
+    )
     typical = actors.typical_officer_case
-    label = f"detail (typical case, {typical.interventions.count()} interventions)"
+    label = f"detail (typical case, {_size(typical)})"
     probes.append(
         Probe(
             "police officer",
@@ -691,7 +708,7 @@ def growth_table() -> list[str]:
     for row in b["pages"]:
         key = (row["row"], row["user"])
         other = index.get(key)
-        if other is None and row["row"].startswith("detail ("):
+        if other is None and row["row"].startswith(("detail (", "whole journal")):
             other = next(
                 (
                     r

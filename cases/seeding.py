@@ -130,6 +130,10 @@ ASSESSMENTS_PER_CASE = [
     (0, 33), (1, 20), (2, 15), (3, 12), (4, 9), (5, 5), (6, 3), (8, 2), (12, 0.8), (20, 0.2),
 ]  # fmt: skip
 JOURNAL_PER_CASE = [(0, 20), (1, 25), (2, 20), (3, 15), (5, 12), (8, 6), (15, 2)]
+# A case with this many interventions is a long, intensive one (about 2.6 % of cases): it
+# also has years of notes, so the largest cases are large in every part (bench/run.py).
+INTENSIVE_CASE_INTERVENTIONS = 25
+INTENSIVE_CASE_EXTRA_NOTES = (50, 150)
 AUDIT_PER_CASE = 20
 
 CASE_AUDIT_ACTIONS = [
@@ -286,6 +290,7 @@ class Seeder:
         self.result = Seeded()
         self.now = timezone.now().astimezone(UTC).replace(microsecond=0)
         self.today = timezone.localdate()
+        self.intensive_cases: set[int] = set()  # filled by `interventions`
 
     # Helpers
 
@@ -842,6 +847,8 @@ class Seeder:
                 count = self.pick(sizes)
                 if status in (CaseStatus.REPORTED, CaseStatus.INITIAL_ASSESSMENT):
                     count //= 2
+                if count >= INTENSIVE_CASE_INTERVENTIONS:
+                    self.intensive_cases.add(pk)
                 end = closed or self.now
                 span = (end - opened).total_seconds()
                 for _ in range(count):
@@ -907,7 +914,10 @@ class Seeder:
                 end = closed or self.now
                 span = (end - opened).total_seconds()
                 previous = None
-                for _ in range(self.pick(sizes)):
+                count = self.pick(sizes)
+                if pk in self.intensive_cases:
+                    count += rng.randint(*INTENSIVE_CASE_EXTRA_NOTES)
+                for _ in range(count):
                     entry = counter[0]
                     counter[0] += 1
                     corrects = previous if previous and rng.random() < 0.03 else None

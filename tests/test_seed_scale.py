@@ -18,6 +18,7 @@ from cases.models import (
     Intervention,
     ThreatAssessment,
 )
+from cases.seeding import INTENSIVE_CASE_EXTRA_NOTES, INTENSIVE_CASE_INTERVENTIONS
 from cases.selectors import cases_visible_to
 from tests.test_name_search import assert_names_follow_grants
 
@@ -34,6 +35,15 @@ def test_seed_scale_small(capsys: pytest.CaptureFixture[str]) -> None:
     assert AuditEvent.objects.count() == 400
     assert Intervention.objects.count() > 200
     assert ThreatAssessment.objects.count() > 100
+    # The cases with the most interventions also have long journals.
+    sized = Case.objects.annotate(
+        interventions_n=Count("interventions", distinct=True),
+        notes=Count("journal_entries", distinct=True),
+    )
+    intensive = sized.filter(interventions_n__gte=INTENSIVE_CASE_INTERVENTIONS)
+    assert intensive.exists()
+    assert not intensive.filter(notes__lt=INTENSIVE_CASE_EXTRA_NOTES[0]).exists()
+    assert not sized.exclude(pk__in=intensive.values("pk")).filter(notes__gt=15).exists()
     # Every agency has its own group and every user is in their agency's group only.
     for agency in Agency.objects.select_related("group"):
         assert agency.group.name == f"agency:{agency.name}"
