@@ -23,7 +23,12 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.models import ConsentScope
 from cases.policy import CaseAccess, CaseAction
-from cases.presentation import INTERVENTION_COLUMNS, intervention_rows
+from cases.presentation import (
+    INTERVENTION_COLUMNS,
+    JOURNAL_COLUMNS,
+    intervention_rows,
+    journal_rows,
+)
 
 PREVIEW_SIZE = 10  # newest items of each part on the case page
 PAGE_SIZE = 50  # items per page of a part's own page
@@ -96,7 +101,7 @@ def _threat_assessments(access: CaseAccess) -> QuerySet[Any]:
 
 
 def _journal(access: CaseAccess) -> QuerySet[Any]:
-    return access.case.journal_entries.select_related("author", "corrects")
+    return access.case.journal_entries.select_related("author", "corrects").only(*JOURNAL_COLUMNS)
 
 
 STATUS_HISTORY = CasePart(
@@ -122,7 +127,12 @@ THREAT_ASSESSMENTS = CasePart(
     _threat_assessments,
 )
 JOURNAL = CasePart(
-    "journal", _("Journal"), _("Visa hela journalen"), ConsentScope.JOURNAL, _journal
+    "journal",
+    _("Journal"),
+    _("Visa hela journalen"),
+    ConsentScope.JOURNAL,
+    _journal,
+    rows=journal_rows,
 )
 
 PARTS = {part.name: part for part in (STATUS_HISTORY, INTERVENTIONS, THREAT_ASSESSMENTS, JOURNAL)}

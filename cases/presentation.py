@@ -1,4 +1,5 @@
-"""Table rows computed once in Python: the case list's cases and a case's interventions.
+"""Rows computed once in Python: the case list's cases, a case's interventions and its
+journal notes.
 
 The template engine costs several microseconds per variable lookup and far more for filters
 (and, before `avhopp.models.ChoiceLabels`, for `get_FOO_display`): the list's 25 rows through
@@ -11,12 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
+from django.template.defaultfilters import linebreaksbr
 from django.utils import timezone
+from django.utils.safestring import SafeString
 
 from cases.masking import shown_identity_number
-from cases.models import Case, Intervention
+from cases.models import Case, Intervention, JournalEntry
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +126,50 @@ def intervention_rows(interventions: Iterable[Intervention]) -> list[Interventio
         )
         for item in interventions
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class JournalRow:
+    pk: int
+    created: str
+    author: str
+    text: SafeString  # escaped, line breaks as <br>
+    corrects_id: int | None
+    corrects_created: str
+
+
+# The columns the rows show. A page of 50 notes took 20 ms to read and render as model objects
+# (16 ms of it template), 14 ms as these rows (7 ms template), medians at N = 100,000.
+JOURNAL_COLUMNS = (
+    "case_id",
+    "created_at",
+    "text",
+    "corrects_id",
+    "corrects__created_at",
+    "author__username",
+    "author__first_name",
+    "author__last_name",
+)
+
+
+def journal_rows(entries: Iterable[JournalEntry]) -> list[JournalRow]:
+    """Rows for notes loaded with their author and the note each corrects (at least their
+    JOURNAL_COLUMNS)."""
+    return [
+        JournalRow(
+            pk=entry.pk,
+            created=_minute(entry.created_at),
+            author=str(entry.author),
+            text=linebreaksbr(entry.text, autoescape=True),
+            corrects_id=entry.corrects_id,
+            corrects_created=_minute(entry.corrects.created_at) if entry.corrects_id else "",
+        )
+        for entry in entries
+    ]
+
+
+def _minute(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
 
 
 def _iso(day: date | None) -> str:

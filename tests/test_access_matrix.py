@@ -1129,7 +1129,10 @@ def test_case_detail_queries_do_not_grow_with_content(
     few = count_queries(client, reverse("cases:detail", args=[small.pk]))
     many = count_queries(client, reverse("cases:detail", args=[big.pk]))
     assert few == many
-    assert many <= 15
+    # The session, user and second factor; the case; one query per part shown (the officer's
+    # share has no journal); the owner's consents and shares; the referrals; the audit row, or
+    # the officer's two (threat details read) in one insert between BEGIN and COMMIT.
+    assert many <= {"worker": 12, "officer": 11}[viewer]
 
 
 def test_cases_visible_to_is_one_query_on_the_permission_tables(

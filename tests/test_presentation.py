@@ -1,17 +1,18 @@
-"""The case list's rows (cases.presentation) and the select widget they are filtered with."""
+"""The rows of cases.presentation (case list, journal) and the select widget the list is
+filtered with."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.utils import translation
 
 from avhopp.models import User
 from cases.forms import CaseFilterForm
 from cases.identity import format_identity_number, mask_identity_number
-from cases.models import Case, ProtectionLevel, ThreatLevel
-from cases.presentation import case_rows
+from cases.models import Case, JournalEntry, ProtectionLevel, ThreatLevel
+from cases.presentation import JOURNAL_COLUMNS, case_rows, journal_rows
 
 
 def test_rows_show_labels_dates_and_the_masked_number(
@@ -45,6 +46,30 @@ def test_rows_show_labels_dates_and_the_masked_number(
         "2026-11-22",
         False,
     )
+
+
+def test_journal_rows_show_local_minutes_and_escaped_text(case: Case, worker: User) -> None:
+    # 23:30 UTC on 31 December is already the new year in Stockholm.
+    first = JournalEntry.objects.create(
+        case=case,
+        author=worker,
+        created_at=datetime(2025, 12, 31, 23, 30, tzinfo=UTC),
+        text="<b>Hot</b> & oro\nnästa rad",
+    )
+    JournalEntry.objects.create(
+        case=case,
+        author=worker,
+        created_at=datetime(2026, 6, 1, 10, 5, tzinfo=UTC),
+        text="Rättelse",
+        corrects=first,
+    )
+    entries = case.journal_entries.select_related("author", "corrects").only(*JOURNAL_COLUMNS)
+    correction, original = journal_rows(entries)
+    assert (original.created, original.author) == ("2026-01-01 00:30", str(worker))
+    assert original.text == "&lt;b&gt;Hot&lt;/b&gt; &amp; oro<br>nästa rad"
+    assert (original.corrects_id, original.corrects_created) == (None, "")
+    assert correction.created == "2026-06-01 12:05"  # summer time
+    assert (correction.corrects_id, correction.corrects_created) == (first.pk, "2026-01-01 00:30")
 
 
 def test_the_select_widget_marks_the_chosen_option_only() -> None:
