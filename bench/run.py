@@ -509,14 +509,24 @@ def bench_pdf(actors: Actors, runs: int) -> dict[str, Any]:
     html = referral_html(referral_id=referral_id)
     service: list[float] = []
     bare: list[float] = []
-    for index in range(runs + 2):
+
+    def timed_service() -> float:
         Referral.objects.filter(pk=referral_id).update(status=ReferralStatus.QUEUED)
         started = time.perf_counter()
         referral_render(referral_id=referral_id)
-        elapsed_service = time.perf_counter() - started
+        return time.perf_counter() - started
+
+    def timed_bare() -> float:
         started = time.perf_counter()
         HTML(string=html).write_pdf()
-        elapsed_bare = time.perf_counter() - started
+        return time.perf_counter() - started
+
+    for index in range(runs + 2):
+        # Alternate which goes first: the second of two renders ran 15-25 % faster here.
+        if index % 2:
+            elapsed_bare, elapsed_service = timed_bare(), timed_service()
+        else:
+            elapsed_service, elapsed_bare = timed_service(), timed_bare()
         if index >= 2:  # warm-up: fonts and WeasyPrint's caches
             service.append(elapsed_service)
             bare.append(elapsed_bare)
