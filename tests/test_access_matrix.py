@@ -1076,7 +1076,7 @@ def test_case_list_queries_do_not_grow_with_cases(
     assert many <= 7
 
 
-def _fill(case: Case, size: int, worker: User, officer: User, provider: Agency) -> None:
+def fill_case(case: Case, size: int, worker: User, officer: User, provider: Agency) -> None:
     previous = None
     for index in range(size):
         services.intervention_create(
@@ -1119,7 +1119,7 @@ def test_case_detail_queries_do_not_grow_with_content(
     small, big = make_case(worker), make_case(worker)
     for case, size in ((small, 1), (big, 20)):
         share_with(case, police_agency)
-        _fill(case, size, worker, officer, prison_agency)
+        fill_case(case, size, worker, officer, prison_agency)
     share_with(big, prison_agency)  # more grants and consents on the big one
     for index in range(3):
         extra = AgencyFactory(name=f"Extra myndighet {index}", kind=AgencyKind.OTHER)

@@ -9,9 +9,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -29,6 +27,7 @@ from cases.models import (
     ThreatLevel,
 )
 from cases.parts import PAGE_SIZE, PARTS, PREVIEW_SIZE
+from tests.test_access_matrix import count_queries, fill_case
 
 pytestmark = pytest.mark.django_db
 
@@ -202,13 +201,6 @@ def test_the_case_page_shows_the_newest_interventions(
     assert whole.count("<td>Utförare ") == PREVIEW_SIZE + 1
 
 
-def _count_queries(client: Client, url: str) -> int:
-    assert client.get(url).status_code == 200  # warm the session and content types
-    with CaptureQueriesContext(connection) as captured:
-        assert client.get(url).status_code == 200
-    return len(captured.captured_queries)
-
-
 @pytest.mark.parametrize("part", sorted(PARTS))
 def test_a_part_page_costs_the_same_queries_however_large_the_part(
     part: str,
@@ -220,23 +212,14 @@ def test_a_part_page_costs_the_same_queries_however_large_the_part(
 ) -> None:
     small, big = make_case(worker), make_case(worker)
     for case, size in ((small, 1), (big, PAGE_SIZE + 5)):
-        add_journal(case, worker, size)
-        _assess(case, officer, size)
+        fill_case(case, size, worker, officer, prison_agency)
         CaseStatusChange.objects.bulk_create(
             CaseStatusChange(case=case, to_status="investigation", changed_by=worker)
             for _ in range(size)
         )
-        for index in range(size):
-            services.intervention_create(
-                case=case,
-                by=worker,
-                kind="education",
-                provider_agency=prison_agency if index % 2 else None,
-                provider_name="" if index % 2 else "Folkhögskola",
-            )
     client = login(worker)
-    few = _count_queries(client, reverse(f"cases:{part}", args=[small.pk]))
-    many = _count_queries(client, reverse(f"cases:{part}", args=[big.pk]))
+    few = count_queries(client, reverse(f"cases:{part}", args=[small.pk]))
+    many = count_queries(client, reverse(f"cases:{part}", args=[big.pk]))
     assert few == many
     # The case (with its grant check), the part's count and page, the session, user,
     # second factor and the audit row.
