@@ -1,4 +1,4 @@
-"""Select boxes built in Python (avhopp.form_rendering) against Django's own templates."""
+"""Widgets built in Python (avhopp.form_rendering) against Django's own templates."""
 
 from __future__ import annotations
 
@@ -10,7 +10,14 @@ from django.forms.renderers import DjangoTemplates
 from django.utils import translation
 
 from avhopp.audit_forms import AuditSearchForm
-from cases.forms import CaseFilterForm, IndividualForm, InterventionForm, ThreatAssessmentForm
+from cases.forms import (
+    CaseFilterForm,
+    IndividualForm,
+    InterventionForm,
+    JournalEntryForm,
+    StatusChangeForm,
+    ThreatAssessmentForm,
+)
 
 
 class Markup(HTMLParser):
@@ -85,3 +92,60 @@ def test_grouped_options_are_escaped_and_marked() -> None:
         '<select name="several" required id="id_several" multiple>'
     )
     assert str(form["several"]).count(" selected>") == 2
+
+
+class EveryInputForm(forms.Form):
+    text = forms.CharField(initial='Said "hi" <b>', help_text="Help")
+    number = forms.IntegerField(initial=7)
+    email = forms.EmailField(required=False)
+    url = forms.URLField(required=False, disabled=True, assume_scheme="https")
+    password = forms.CharField(widget=forms.PasswordInput(render_value=True), initial="p&w")
+    hidden = forms.IntegerField(widget=forms.HiddenInput, initial=3)
+    day = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), initial="2026-11-23")
+    moment = forms.DateTimeField(required=False)
+    chosen = forms.BooleanField(initial=True, required=False)
+    unchosen = forms.BooleanField(required=False)
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), initial="Rad 1\n<script>")
+    empty_note = forms.CharField(widget=forms.Textarea, required=False)
+
+
+WIDGET_FORMS = [
+    CaseFilterForm({"q": '"Lind" & <qvist>'}),
+    StatusChangeForm(current_status="new"),
+    JournalEntryForm(),
+    JournalEntryForm({"text": "", "corrects": "x"}),
+    EveryInputForm(),
+    EveryInputForm({"text": "<i>", "number": "x", "chosen": "on", "note": "a & b"}),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("form", WIDGET_FORMS, ids=lambda form: type(form).__name__)
+def test_inputs_and_text_areas_render_as_django_renders_them(form: forms.Form) -> None:
+    fields = [
+        field
+        for field in form
+        if isinstance(field.field.widget, forms.widgets.Input | forms.Textarea)
+        and not isinstance(field.field.widget, forms.FileInput)
+    ]
+    assert fields
+    with translation.override("sv"):
+        for field in fields:
+            ours = str(field)
+            form.renderer = DjangoTemplates()
+            djangos = str(field)
+            form.renderer = None
+            assert ours == djangos, field.name
+
+
+def test_inputs_and_text_areas_are_escaped() -> None:
+    form = EveryInputForm({"text": '"><script>', "note": "</textarea><script>"})
+    assert str(form["text"]) == (
+        '<input type="text" name="text" value="&quot;&gt;&lt;script&gt;" required '
+        'aria-describedby="id_text_helptext" id="id_text">'
+    )
+    assert str(form["note"]) == (
+        '<textarea name="note" cols="40" rows="3" required id="id_note">\n'
+        "&lt;/textarea&gt;&lt;script&gt;</textarea>"
+    )
+    assert str(form["chosen"]) == '<input type="checkbox" name="chosen" id="id_chosen">'
