@@ -26,8 +26,10 @@ from cases.policy import CaseAccess, CaseAction
 from cases.presentation import (
     INTERVENTION_COLUMNS,
     JOURNAL_COLUMNS,
+    STATUS_CHANGE_COLUMNS,
     intervention_rows,
     journal_rows,
+    status_change_rows,
 )
 
 PREVIEW_SIZE = 10  # newest items of each part on the case page
@@ -84,8 +86,10 @@ class CasePart:
 
 
 def _status_history(access: CaseAccess) -> QuerySet[Any]:
-    return access.case.status_changes.select_related("changed_by").order_by(
-        F("changed_at").desc(), F("id").desc()
+    return (
+        access.case.status_changes.select_related("changed_by")
+        .only(*STATUS_CHANGE_COLUMNS)
+        .order_by(F("changed_at").desc(), F("id").desc())
     )
 
 
@@ -110,6 +114,7 @@ STATUS_HISTORY = CasePart(
     _("Visa hela historiken"),
     None,
     _status_history,
+    rows=status_change_rows,
 )
 INTERVENTIONS = CasePart(
     "interventions",

@@ -1,5 +1,5 @@
-"""The rows of cases.presentation (case list, journal) and the select widget the list is
-filtered with."""
+"""The rows of cases.presentation (case list, journal, status history) and the select widget
+the list is filtered with."""
 
 from __future__ import annotations
 
@@ -11,8 +11,14 @@ from django.utils import translation
 from avhopp.models import User
 from cases.forms import CaseFilterForm
 from cases.identity import format_identity_number, mask_identity_number
-from cases.models import Case, JournalEntry, ProtectionLevel, ThreatLevel
-from cases.presentation import JOURNAL_COLUMNS, case_rows, journal_rows
+from cases.models import Case, CaseStatusChange, JournalEntry, ProtectionLevel, ThreatLevel
+from cases.presentation import (
+    JOURNAL_COLUMNS,
+    STATUS_CHANGE_COLUMNS,
+    case_rows,
+    journal_rows,
+    status_change_rows,
+)
 
 
 def test_rows_show_labels_dates_and_the_masked_number(
@@ -70,6 +76,24 @@ def test_journal_rows_show_local_minutes_and_escaped_text(case: Case, worker: Us
     assert (original.corrects_id, original.corrects_created) == (None, "")
     assert correction.created == "2026-06-01 12:05"  # summer time
     assert (correction.corrects_id, correction.corrects_created) == (first.pk, "2026-01-01 00:30")
+
+
+def test_status_change_rows_show_local_minutes_labels_and_who(case: Case, worker: User) -> None:
+    case.status_changes.all().delete()
+    CaseStatusChange.objects.create(
+        case=case,
+        from_status="",
+        to_status="reported",
+        changed_by=worker,
+        changed_at=datetime(2026, 7, 1, 22, 15, tzinfo=UTC),
+        reason="Ny",
+    )
+    changes = case.status_changes.select_related("changed_by").only(*STATUS_CHANGE_COLUMNS)
+    with translation.override("sv"):
+        (row,) = status_change_rows(changes)
+    assert row.changed == "2026-07-02 00:15"  # Stockholm, summer time
+    assert (row.from_status, row.to_status) == ("", "Aktualisering")
+    assert (row.changed_by, row.reason) == (str(worker), "Ny")
 
 
 def test_the_select_widget_marks_the_chosen_option_only() -> None:
