@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from datetime import date
 
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
@@ -33,9 +33,6 @@ from cases.models import (
 from cases.policy import CaseAccess, CaseAction
 from cases.presentation import CASE_ROW_COLUMNS
 
-if TYPE_CHECKING:
-    from datetime import date
-
 
 @functools.cache
 def _permission_id(content_type_id: int, codename: str) -> int:
@@ -56,16 +53,36 @@ def _visible_grants(user: User) -> QuerySet[CaseGroupObjectPermission]:
     the grant set from the statistics, and the planner can choose between walking the list's
     index and starting from the grants.
     """
+    return _grants_of(*_grant_key(user)).all()  # a copy: the kept one is never evaluated
+
+
+def _grant_key(user: User) -> tuple[int, int, int, date]:
+    permission = _permission_id(ContentType.objects.get_for_model(Case).pk, "view_case")
+    return user.agency.group_id, user.agency_id, permission, timezone.localdate()
+
+
+# Building these querysets (a subquery in a subquery, on every case page and list) took
+# about 2 ms a request; they depend only on the key's values, so each is built once and
+# handed out as a copy, as Django's generic views do with their `queryset` (`.all()`).
+@functools.lru_cache(maxsize=1024)
+def _grants_of(
+    group_id: int, agency_id: int, permission_id: int, today: date
+) -> QuerySet[CaseGroupObjectPermission]:
     expired_share = CaseShare.objects.filter(
         case_id=OuterRef("content_object_id"),
-        agency_id=user.agency_id,
+        agency_id=agency_id,
         revoked_at__isnull=True,
-        expires_on__lt=timezone.localdate(),
+        expires_on__lt=today,
     )
     return CaseGroupObjectPermission.objects.filter(
-        group_id=user.agency.group_id,
-        permission_id=_permission_id(ContentType.objects.get_for_model(Case).pk, "view_case"),
+        group_id=group_id, permission_id=permission_id
     ).exclude(Exists(expired_share))
+
+
+@functools.lru_cache(maxsize=1024)
+def _cases_of(group_id: int, agency_id: int, permission_id: int, today: date) -> QuerySet[Case]:
+    grants = _grants_of(group_id, agency_id, permission_id, today)
+    return Case.objects.filter(pk__in=grants.values("content_object_id"))
 
 
 def _sees_nothing(user: User) -> bool:
@@ -78,7 +95,7 @@ def cases_visible_to(user: User) -> QuerySet[Case]:
     which PostgreSQL runs as a semi-join on guardian's (group, permission, object) index."""
     if _sees_nothing(user):
         return Case.objects.none()
-    return Case.objects.filter(pk__in=_visible_grants(user).values("content_object_id"))
+    return _cases_of(*_grant_key(user)).all()  # a copy: the kept one is never evaluated
 
 
 def visible_case_ids(user: User) -> QuerySet:
@@ -97,15 +114,16 @@ def visible_case_ids(user: User) -> QuerySet:
 
 def get_case_for_user(user: User, pk: int, action: CaseAction) -> CaseAccess:
     """404 for a case the user may not see, 403 for an action its role may not take."""
-    case = (
-        cases_visible_to(user)
-        .select_related("individual", "owning_agency", "responsible")
-        .filter(pk=pk)
-        .first()
-    )
-    if case is None:
+    try:
+        # get(), not first(): one row at most, so no ORDER BY to compile and plan.
+        case = (
+            cases_visible_to(user)
+            .select_related("individual", "owning_agency", "responsible")
+            .get(pk=pk)
+        )
+    except Case.DoesNotExist:
         audit_denied(actor=user, object_type="cases.Case", object_id=pk, case_id=_as_id(pk))
-        raise Http404
+        raise Http404 from None
     share = None
     if case.owning_agency_id != user.agency_id:
         share = (

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
+from unittest import mock
 from urllib.parse import urlencode
 
 import pytest
@@ -1150,6 +1151,34 @@ def test_cases_visible_to_is_one_query_on_the_permission_tables(
     assert found == [case]
     assert len(captured.captured_queries) == 1
     assert get_perms(officer, case) == ["view_case"]
+
+
+def test_the_kept_permission_queries_read_afresh_and_by_the_day(
+    make_case: Callable[..., Case],
+    worker: User,
+    officer: User,
+    police_agency: Agency,
+    share_with: Callable[..., CaseShare],
+) -> None:
+    """The built permission querysets are kept per agency and day (cases.selectors): each
+    read gets a copy, so what it reads is never a kept result, and a share that runs out
+    today is gone tomorrow."""
+    first, second = make_case(worker), make_case(worker)
+    share = share_with(first, police_agency)
+    assert cases_visible_to(officer) is not cases_visible_to(officer)
+    assert list(cases_visible_to(officer)) == [first]
+    share_with(second, police_agency)
+    assert set(cases_visible_to(officer)) == {first, second}
+    assert set(visible_case_ids(officer)) == {first.pk, second.pk}
+    today = timezone.localdate()
+    CaseShare.objects.filter(pk=share.pk).update(expires_on=today)
+    assert set(cases_visible_to(officer)) == {first, second}
+    tomorrow = today + timedelta(days=1)
+    with mock.patch("cases.selectors.timezone.localdate", return_value=tomorrow):
+        assert list(cases_visible_to(officer)) == [second]
+        assert list(visible_case_ids(officer)) == [second.pk]
+    # Another agency's reader gets its own queryset, not the police region's.
+    assert set(cases_visible_to(worker)) == {first, second}
 
 
 def test_a_grant_to_a_single_user_does_not_open_a_case(
