@@ -14,8 +14,9 @@ database holds a different N), through Django's test Client on the real URLs:
   only `cases_visible_to` is swapped for `Case.objects.all()`, the unfiltered list's
   ids from the grant index for all cases' ids from the primary key, and the agency's names
   for every person's name), the two timed alternately;
-- referral PDF: `referral_render` end to end vs a bare WeasyPrint render of the same HTML, and
-  submit-to-ready through a real Celery worker over Redis;
+- referral PDF: `referral_render` end to end vs a bare WeasyPrint render of the same HTML
+  (and vs one with the cycle collector paused, as the service renders), and submit-to-ready
+  through a real Celery worker over Redis;
 - case detail with and without the audit write.
 
 Results: a Markdown table on stdout, in bench-results/latest.md and bench-results/bench-<N>.json;
@@ -500,6 +501,7 @@ def bench_pdf(actors: Actors, runs: int) -> dict[str, Any]:
     from weasyprint import HTML
 
     from referrals.models import Referral, ReferralStatus
+    from referrals.pdf import collector_paused
     from referrals.services import referral_html, referral_render
 
     case, consent = _pdf_case(actors)
@@ -507,36 +509,38 @@ def bench_pdf(actors: Actors, runs: int) -> dict[str, Any]:
     with mock.patch("referrals.services.enqueue_generation", lambda _pk: False):
         referral_id = _submit(actors, case, consent)
     html = referral_html(referral_id=referral_id)
-    service: list[float] = []
-    bare: list[float] = []
 
-    def timed_service() -> float:
+    def service() -> None:
         Referral.objects.filter(pk=referral_id).update(status=ReferralStatus.QUEUED)
-        started = time.perf_counter()
         referral_render(referral_id=referral_id)
-        return time.perf_counter() - started
 
-    def timed_bare() -> float:
-        started = time.perf_counter()
+    def bare() -> None:
         HTML(string=html).write_pdf()
-        return time.perf_counter() - started
 
+    def bare_paused() -> None:
+        # The service renders with the cycle collector paused (referrals.pdf): this shows
+        # how much of the gap to the bare render that pause closes.
+        with collector_paused():
+            HTML(string=html).write_pdf()
+
+    arms = {"service": service, "bare": bare, "bare_paused": bare_paused}
+    samples: dict[str, list[float]] = {name: [] for name in arms}
     for index in range(runs + 2):
-        # Alternate which goes first: the second of two renders ran 15-25 % faster here.
-        if index % 2:
-            elapsed_bare, elapsed_service = timed_bare(), timed_service()
-        else:
-            elapsed_service, elapsed_bare = timed_service(), timed_bare()
-        if index >= 2:  # warm-up: fonts and WeasyPrint's caches
-            service.append(elapsed_service)
-            bare.append(elapsed_bare)
+        # Rotate which goes first: the first of back-to-back renders ran 15-25 % slower here.
+        names = list(arms)
+        for name in names[index % 3 :] + names[: index % 3]:
+            started = time.perf_counter()
+            arms[name]()
+            if index >= 2:  # warm-up: fonts and WeasyPrint's caches
+                samples[name].append(time.perf_counter() - started)
     referral = Referral.objects.get(pk=referral_id)
-    a, b = summary(service), summary(bare)
+    timed = {name: summary(values) for name, values in samples.items()}
     return {
-        "service": a,
-        "bare": b,
-        "ratio_p50": a["p50"] / b["p50"],
-        "ratio_p95": a["p95"] / b["p95"],
+        **timed,
+        "ratio_p50": timed["service"]["p50"] / timed["bare"]["p50"],
+        "ratio_p95": timed["service"]["p95"] / timed["bare"]["p95"],
+        "paused_ratio_p50": timed["service"]["p50"] / timed["bare_paused"]["p50"],
+        "paused_ratio_p95": timed["service"]["p95"] / timed["bare_paused"]["p95"],
         "pages": referral.page_count,
         "bytes": referral.document_size,
         "html_chars": len(html),
@@ -673,6 +677,9 @@ def report(data: dict[str, Any]) -> str:
         f"| bare `weasyprint.HTML(string=html).write_pdf()` | {pdf['bare']['p50']:.0f} | "
         f"{pdf['bare']['p95']:.0f} |",
         f"| ratio | {pdf['ratio_p50']:.2f} | {pdf['ratio_p95']:.2f} |",
+        f"| bare, cycle collector paused as the service does | {pdf['bare_paused']['p50']:.0f} | "
+        f"{pdf['bare_paused']['p95']:.0f} |",
+        f"| ratio to that | {pdf['paused_ratio_p50']:.2f} | {pdf['paused_ratio_p95']:.2f} |",
     ]
     worker = data.get("worker")
     if worker:
