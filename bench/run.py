@@ -759,7 +759,8 @@ def growth_table() -> list[str]:
             )
         if other is None:
             continue
-        shown = f"{other['shown']} / {row['shown']}" if other.get("shown") is not None else ""
+        both = (other.get("shown"), row.get("shown"))  # absent from older result files
+        shown = f"{both[0]} / {both[1]}" if None not in both else ""
         lines.append(
             f"| {row['row']} | {row['user']} | {other['p95']:.1f} | {row['p95']:.1f} | "
             f"{row['p95'] / other['p95']:.2f} | {row['p50'] / other['p50']:.2f} | {shown} |"
