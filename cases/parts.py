@@ -10,6 +10,7 @@ not cover is not read at all.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +22,14 @@ from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import ConsentScope
+from avhopp.compiled import CompiledRead
+from cases.models import (
+    CaseStatusChange,
+    ConsentScope,
+    Intervention,
+    JournalEntry,
+    ThreatAssessment,
+)
 from cases.policy import CaseAccess, CaseAction
 from cases.presentation import (
     INTERVENTION_COLUMNS,
@@ -50,21 +58,36 @@ class CasePart:
     title: Promise
     more_label: Promise  # the case page's link to the part's own page
     scope: ConsentScope | None  # what a share must cover to read it; None: every share
-    read: Callable[[CaseAccess], QuerySet[Any]]  # newest first
+    items: Callable[[int], QuerySet[Any]]  # a case's items by the case's id, newest first
+    columns: tuple[str, ...]  # what the part shows, loaded as `.only()` loads
     rows: Callable[[Iterable[Any]], list[Any]] = list
+    police_columns: tuple[str, ...] = ()  # read only for readers who may see threat details
 
     def shown_to(self, access: CaseAccess) -> bool:
         return self.scope is None or access.sees(self.scope)
 
+    def read(self, access: CaseAccess) -> QuerySet[Any]:
+        """All of the part, newest first, for its own page."""
+        columns = self._columns_for(access)
+        related = dict.fromkeys(column.split("__")[0] for column in columns if "__" in column)
+        return self.items(access.case.pk).select_related(*related).only(*columns)
+
     def preview(self, access: CaseAccess) -> Preview:
         # One item more than shown tells whether there are more, without a COUNT.
-        items = self.rows(self.read(access)[: PREVIEW_SIZE + 1])
+        read = _preview_read(self.name, self._columns_for(access))
+        items = self.rows(read(case_id=access.case.pk))
         return Preview(
             items=items[:PREVIEW_SIZE],
             more=len(items) > PREVIEW_SIZE,
             url=reverse(f"cases:{self.name}", args=[access.case.pk]),
             more_label=self.more_label,
         )
+
+    def _columns_for(self, access: CaseAccess) -> tuple[str, ...]:
+        # A column the reader may not see is never loaded, so nothing can show it.
+        if access.allows(CaseAction.VIEW_THREAT_DETAILS):
+            return self.columns + self.police_columns
+        return self.columns
 
     @property
     def template(self) -> str:
@@ -85,28 +108,34 @@ class CasePart:
         return None if found is None else (found[0] - 1) // PAGE_SIZE + 1
 
 
-def _status_history(access: CaseAccess) -> QuerySet[Any]:
-    return (
-        access.case.status_changes.select_related("changed_by")
-        .only(*STATUS_CHANGE_COLUMNS)
-        .order_by(F("changed_at").desc(), F("id").desc())
+@functools.cache
+def _preview_read(name: str, columns: tuple[str, ...]) -> CompiledRead[Any]:
+    items = PARTS[name].items
+    return CompiledRead(lambda case_id: items(case_id)[: PREVIEW_SIZE + 1], columns)
+
+
+def _status_history(case_id: int) -> QuerySet[Any]:
+    return CaseStatusChange.objects.filter(case_id=case_id).order_by(
+        F("changed_at").desc(), F("id").desc()
     )
 
 
-def _interventions(access: CaseAccess) -> QuerySet[Any]:
-    return access.case.interventions.select_related("provider_agency").only(*INTERVENTION_COLUMNS)
-
-
-def _threat_assessments(access: CaseAccess) -> QuerySet[Any]:
-    assessments = access.case.threat_assessments.select_related("assessed_by")
-    if access.allows(CaseAction.VIEW_THREAT_DETAILS):
-        return assessments
-    return assessments.defer("details")  # never loaded for readers who may not see it
-
-
-def _journal(access: CaseAccess) -> QuerySet[Any]:
-    return access.case.journal_entries.select_related("author", "corrects").only(*JOURNAL_COLUMNS)
-
+# What the case page and the part's page show of an assessment: not who may read the
+# details, which are police_columns.
+THREAT_ASSESSMENT_COLUMNS = (
+    "case_id",
+    "level",
+    "summary",
+    "protected_address",
+    "relocation",
+    "personal_protection",
+    "other_measures",
+    "assessed_at",
+    "next_review_date",
+    "assessed_by__username",
+    "assessed_by__first_name",
+    "assessed_by__last_name",
+)
 
 STATUS_HISTORY = CasePart(
     "status_history",
@@ -114,6 +143,7 @@ STATUS_HISTORY = CasePart(
     _("Visa hela historiken"),
     None,
     _status_history,
+    STATUS_CHANGE_COLUMNS,
     rows=status_change_rows,
 )
 INTERVENTIONS = CasePart(
@@ -121,7 +151,8 @@ INTERVENTIONS = CasePart(
     _("Insatser"),
     _("Visa alla insatser"),
     ConsentScope.INTERVENTIONS,
-    _interventions,
+    lambda case_id: Intervention.objects.filter(case_id=case_id),
+    INTERVENTION_COLUMNS,
     rows=intervention_rows,
 )
 THREAT_ASSESSMENTS = CasePart(
@@ -129,14 +160,17 @@ THREAT_ASSESSMENTS = CasePart(
     _("Hotbild"),
     _("Visa alla hotbedömningar"),
     ConsentScope.THREAT_LEVEL,
-    _threat_assessments,
+    lambda case_id: ThreatAssessment.objects.filter(case_id=case_id),
+    THREAT_ASSESSMENT_COLUMNS,
+    police_columns=("details",),
 )
 JOURNAL = CasePart(
     "journal",
     _("Journal"),
     _("Visa hela journalen"),
     ConsentScope.JOURNAL,
-    _journal,
+    lambda case_id: JournalEntry.objects.filter(case_id=case_id),
+    JOURNAL_COLUMNS,
     rows=journal_rows,
 )
 

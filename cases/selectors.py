@@ -18,6 +18,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from avhopp.audit import audit_denied, audit_record
+from avhopp.compiled import CompiledRead
 from avhopp.models import AuditAction, Role, User
 from cases.identity import parse_identity_number
 from cases.models import (
@@ -27,6 +28,7 @@ from cases.models import (
     Case,
     CaseGroupObjectPermission,
     CaseShare,
+    Consent,
     Intervention,
     ProtectionLevel,
 )
@@ -138,6 +140,38 @@ def get_case_for_user(user: User, pk: int, action: CaseAction) -> CaseAccess:
         )
         raise PermissionDenied
     return access
+
+
+def sharing_of_case(access: CaseAccess) -> tuple[list[Consent], list[CaseShare]]:
+    """The person's consents and the case's active shares: the owning agency's to manage,
+    and no one else's to see."""
+    if not access.is_owner:
+        return [], []
+    return (
+        _CONSENTS(individual_id=access.case.individual_id),
+        _ACTIVE_SHARES(case_id=access.case.pk),
+    )
+
+
+_SCOPE_COLUMNS = ("scope_interventions", "scope_threat_level", "scope_journal")
+# What the case page shows of each: to whom, for what, and on what grounds.
+_CONSENTS = CompiledRead(
+    lambda individual_id: Consent.objects.filter(individual_id=individual_id),
+    (
+        *_SCOPE_COLUMNS,
+        "given_on",
+        "valid_until",
+        "document_reference",
+        "withdrawn_at",
+        "recipient__name",
+    ),
+)
+_ACTIVE_SHARES = CompiledRead(
+    lambda case_id: CaseShare.objects.filter(case_id=case_id, revoked_at__isnull=True).order_by(
+        "pk"
+    ),
+    (*_SCOPE_COLUMNS, "legal_basis", "agency__name"),
+)
 
 
 def _as_id(pk: object) -> int | None:

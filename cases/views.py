@@ -40,7 +40,13 @@ from cases.parts import PARTS, THREAT_ASSESSMENTS
 from cases.policy import CaseAccess, CaseAction, role_reads_case_content
 from cases.presentation import case_rows
 from cases.reasons import reason_is_fresh, remember_reason
-from cases.selectors import CaseFilters, case_list, case_page, get_case_for_user
+from cases.selectors import (
+    CaseFilters,
+    case_list,
+    case_page,
+    get_case_for_user,
+    sharing_of_case,
+)
 
 PAGE_SIZE = 25
 
@@ -157,11 +163,7 @@ def case_detail_view(request: HttpRequest, access: CaseAccess) -> HttpResponse:
         "shown": {part.name for part in shown},
         **{part.name: part.preview(access) for part in shown},
     }
-    if access.is_owner:
-        context["shares"] = case.shares.filter(revoked_at__isnull=True).select_related(
-            "agency", "consent"
-        )
-        context["consents"] = case.individual.consents.select_related("recipient")
+    context["consents"], context["shares"] = sharing_of_case(access)
     context["referrals"] = _referrals_for(access)
     _audit_case_read(request, access, threat_details=THREAT_ASSESSMENTS in shown)
     return render(request, "cases/case_detail.html", context)

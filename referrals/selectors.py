@@ -8,6 +8,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from avhopp.audit import audit_denied
+from avhopp.compiled import CompiledRead
 from cases.policy import CONTENT_ROLES, CaseAccess
 from cases.selectors import cases_visible_to
 from referrals.models import DELIVERED_STATUSES, Referral
@@ -24,31 +25,30 @@ def referrals_visible_to(user: User) -> QuerySet[Referral]:
     sent = Q(from_agency_id=user.agency_id) & Exists(
         cases_visible_to(user).filter(pk=OuterRef("case_id"))
     )
-    return Referral.objects.filter(sent | _received_by(user))
+    return Referral.objects.filter(sent | _received_by(user.agency_id))
 
 
-def referrals_of_case(access: CaseAccess) -> QuerySet[Referral]:
+def referrals_of_case(access: CaseAccess) -> list[Referral]:
     """The case's referrals for a reader already let into the case: the same rows as
     `referrals_visible_to` restricted to the case, without asking again whether the case
     is visible (that subquery was the detail page's slowest query)."""
     user = access.user
     if user.role not in CONTENT_ROLES:
-        return Referral.objects.none()
-    return (
-        Referral.objects.filter(
-            Q(from_agency_id=user.agency_id) | _received_by(user), case=access.case
-        )
-        .select_related("to_agency")
-        .only(*_LISTED_FIELDS)
-    )
+        return []
+    return _REFERRALS_OF_CASE(agency_id=user.agency_id, case_id=access.case.pk)
 
 
 # What the case page shows of each referral: its name, recipient and status.
-_LISTED_FIELDS = ("kind", "created_at", "status", "external_recipient", "to_agency__name")
+_REFERRALS_OF_CASE = CompiledRead(
+    lambda agency_id, case_id: Referral.objects.filter(
+        Q(from_agency_id=agency_id) | _received_by(agency_id), case_id=case_id
+    ),
+    ("kind", "created_at", "status", "external_recipient", "to_agency__name"),
+)
 
 
-def _received_by(user: User) -> Q:
-    return Q(to_agency_id=user.agency_id, status__in=DELIVERED_STATUSES)
+def _received_by(agency_id: int) -> Q:
+    return Q(to_agency_id=agency_id, status__in=DELIVERED_STATUSES)
 
 
 def get_referral_for_user(user: User, pk: int) -> Referral:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -27,6 +28,8 @@ from cases.models import (
     ThreatLevel,
 )
 from cases.parts import PAGE_SIZE, PARTS, PREVIEW_SIZE
+from cases.policy import CaseAction
+from cases.selectors import get_case_for_user
 from tests.test_access_matrix import count_queries, fill_case
 
 pytestmark = pytest.mark.django_db
@@ -177,6 +180,19 @@ def test_threat_page_shows_details_to_police_only_and_logs_their_read(
     assert list(details_reads.values_list("user_id", flat=True)) == [officer.pk]
     # Only the newest is marked current, and only on the first page.
     assert worker_html.count("Aktuell</span>") == 1
+
+
+def test_threat_details_are_not_even_loaded_for_readers_who_may_not_see_them(
+    worker: User, officer: User, case: Case, police_agency: Agency, share_with: Callable[..., Any]
+) -> None:
+    share_with(case, police_agency, frozenset({ConsentScope.THREAT_LEVEL}))
+    _assess(case, officer, 2)
+    part = PARTS["threat_assessments"]
+    for reader, loaded in ((worker, False), (officer, True)):
+        access = get_case_for_user(reader, case.pk, CaseAction.VIEW)
+        for assessments in (part.preview(access).items, list(part.read(access))):
+            assert len(assessments) == 2
+            assert all(("details" not in a.get_deferred_fields()) is loaded for a in assessments)
 
 
 def test_the_case_page_shows_the_newest_interventions(
