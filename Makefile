@@ -5,6 +5,7 @@
 #   make test      ruff + pytest against private PostgreSQL/Redis (scripts/test.sh)
 #   make lock      regenerate requirements.lock from pyproject.toml
 #   make bench     seed (if needed) and benchmark at national scale (BENCH_CASES=10000)
+#   make bench-growth  the pages at N = 10,000 and 100,000 timed side by side
 #   make loadtest  50 simulated users for 2 minutes against gunicorn (scripts/loadtest.sh)
 #   make lint | format | clean
 
@@ -21,7 +22,7 @@ RUNTIME_DEBS := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core gettext
 PYTEST_ARGS ?=
 export PYTEST_ARGS
 
-.PHONY: install system-deps run test bench lock lint format clean
+.PHONY: install system-deps run test bench bench-growth lock lint format clean
 
 install: system-deps $(STAMP)
 	$(VPY) manage.py compilemessages --ignore=$(VENV) -v 0
@@ -64,6 +65,15 @@ bench: install
 		| grep -q 1 || psql "$${db%/*}/postgres" -qc "CREATE DATABASE \"$${db##*/}\""; \
 	DATABASE_URL="$$db" REDIS_URL="$$REDIS_URL" BENCH_CASES=$(BENCH_CASES) \
 		BENCH_REQUESTS=$(BENCH_REQUESTS) $(VPY) bench/run.py
+
+# Growth side by side: the pages at N = 10,000 and N = 100,000 timed in alternation in one
+# process (both datasets seeded by make bench first). Writes bench-results/growth.md.
+BENCH_LARGE_DATABASE_URL ?= $(BENCH_DATABASE_URL)
+BENCH_SMALL_DATABASE_URL ?= postgres://avhopp@127.0.0.1:54329/avhopp_bench_10k
+bench-growth: install
+	@set -eu; eval "$$(bash scripts/test-services.sh start)"; \
+	DATABASE_URL="$(BENCH_LARGE_DATABASE_URL)" BENCH_SMALL_DATABASE_URL="$(BENCH_SMALL_DATABASE_URL)" \
+		REDIS_URL="$$REDIS_URL" BENCH_REQUESTS=$(BENCH_REQUESTS) $(VPY) bench/growth.py
 
 # Resolve pyproject's direct dependencies (plus the dev extra) in a throwaway
 # venv and freeze the full set. The project itself is not installed (it is not

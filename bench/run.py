@@ -337,6 +337,22 @@ def _size(case: Case) -> str:
 
 def bench_pages(actors: Actors, requests: int, warmup: int) -> tuple[list[dict[str, Any]], dict]:
     """The pages' rows, and the machine gauge's summary over the same rounds."""
+    probes = page_probes(actors)
+    gauge = time_in_rounds(probes, requests, warmup)
+    rows = []
+    for probe in probes:
+        rows.append(probe.result())
+        print(f"  {probe.role:<15} {probe.label:<38} {_fmt(rows[-1])}", flush=True)
+    print(
+        f"  machine gauge: min {gauge['min']:.2f} ms  p50 {gauge['p50']:.2f} ms  "
+        f"p95 {gauge['p95']:.2f} ms",
+        flush=True,
+    )
+    return rows, gauge
+
+
+def page_probes(actors: Actors) -> list[Probe]:
+    """Every page the benchmark times, as the reader who opens it (signed in)."""
     probes: list[Probe] = []
     readers = [
         ("social worker", actors.worker, actors.worker_case),
@@ -393,17 +409,7 @@ def bench_pages(actors: Actors, requests: int, warmup: int) -> tuple[list[dict[s
             {},
         )
     )
-    gauge = time_in_rounds(probes, requests, warmup)
-    rows = []
-    for probe in probes:
-        rows.append(probe.result())
-        print(f"  {probe.role:<15} {probe.label:<38} {_fmt(rows[-1])}", flush=True)
-    print(
-        f"  machine gauge: min {gauge['min']:.2f} ms  p50 {gauge['p50']:.2f} ms  "
-        f"p95 {gauge['p95']:.2f} ms",
-        flush=True,
-    )
-    return rows, gauge
+    return probes
 
 
 def bench_floor(actors: Actors, requests: int, warmup: int) -> list[dict[str, Any]]:
