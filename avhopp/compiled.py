@@ -47,13 +47,14 @@ class _Loaded:
 class _Relation:
     name: str  # the foreign key's name on the model read
     key_position: int  # where its value is in a row
-    loaded: _Loaded  # the related object's columns, its primary key first
+    loaded: _Loaded  # the related object's columns, its key among them
 
 
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
-    params: tuple[Any, ...]  # fixed values, with a key's name where that key goes
+    params: tuple[Any, ...]  # as compiled, stand-ins included
+    # Where each key goes in `params`, as (position, key name).
     key_slots: tuple[tuple[int, str], ...]
     compiler: SQLCompiler  # converts the columns as Django would (dates on SQLite, JSON)
     main: _Loaded
