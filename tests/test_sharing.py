@@ -27,6 +27,8 @@ from cases.models import (
     ConsentScope,
     LegalBasis,
 )
+from cases.policy import CaseAction
+from cases.selectors import get_case_for_user, sharing_of_case
 from cases.tasks import expire_consents
 
 GOAL = "Målet är körkort och fast anställning på Hemköps lager"
@@ -509,3 +511,23 @@ def test_only_owning_coordinators_may_share(
     assert coordinator_session.get(share_url(case)).status_code == 200
     assert coordinator_session.post(share_url(case), data).status_code == 302
     assert has_grant(case, target)
+
+
+def test_only_the_owning_agency_sees_the_consents_and_shares(
+    login: Callable[[User], Client],
+    worker: User,
+    officer: User,
+    case: Case,
+    police_agency: Agency,
+    share_with: Callable[..., Any],
+) -> None:
+    share_with(case, police_agency)
+    owner_html = login(worker).get(case.get_absolute_url()).content.decode()
+    police_html = login(officer).get(case.get_absolute_url()).content.decode()
+    assert "SAM-1" in owner_html and 'data-testid="share"' in owner_html
+    assert "SAM-1" not in police_html and 'data-testid="share"' not in police_html
+    police_access = get_case_for_user(officer, case.pk, CaseAction.VIEW)
+    assert sharing_of_case(police_access) == ([], [])
+    consents, shares = sharing_of_case(get_case_for_user(worker, case.pk, CaseAction.VIEW))
+    assert [c.document_reference for c in consents] == ["SAM-1"]
+    assert [str(s.agency) for s in shares] == [police_agency.name]
