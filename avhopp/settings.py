@@ -167,9 +167,6 @@ TEMPLATES = [
     },
 ]
 
-# Widgets render through the project's templates, select boxes in Python (measured there).
-FORM_RENDERER = "avhopp.form_rendering.FormRenderer"
-
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     if not DATABASE_URL.startswith(("postgres://", "postgresql://")):
