@@ -6,7 +6,6 @@ records what `referral_create` publishes on commit; documents are written to a t
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import io
 import json
@@ -940,32 +939,6 @@ def test_remote_image_renders_without_network(monkeypatch: pytest.MonkeyPatch) -
     assert rendered.page_count == 1
     assert attempts == []
     assert "Bild:" in PdfReader(io.BytesIO(rendered.content)).pages[0].extract_text()
-
-
-def test_the_render_pauses_the_cycle_collector_and_restores_it(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    seen: list[bool] = []
-
-    class Watched(pdf.HTML):
-        def render(self, *args: Any, **kwargs: Any) -> Any:
-            seen.append(gc.isenabled())
-            return super().render(*args, **kwargs)
-
-    monkeypatch.setattr(pdf, "HTML", Watched)
-    assert gc.isenabled()
-    assert pdf.render_pdf("<p>Hej</p>").page_count == 1
-    assert seen == [False]
-    assert gc.isenabled()
-    with pytest.raises(ValueError), pdf.collector_paused():
-        raise ValueError("a failed render")
-    assert gc.isenabled()
-    gc.disable()  # paused by someone else: left as it was found
-    try:
-        pdf.render_pdf("<p>Hej</p>")
-        assert not gc.isenabled()
-    finally:
-        gc.enable()
 
 
 @pytest.mark.django_db
