@@ -2,33 +2,10 @@
 
 from __future__ import annotations
 
-import functools
-from typing import Any
-
 from django.contrib.auth.models import AbstractUser, Group, UserManager
 from django.db import models
 from django.db.models import Q
-from django.utils.encoding import force_str
 from django.utils.translation import gettext_lazy as _
-
-
-class ChoiceLabels:
-    """`get_FOO_display()` from a lookup table built once per field.
-
-    Django's own rebuilds the field's choices on every call and hashes each (value, label)
-    pair, and hashing a lazy label translates it: the 40 interventions on a large case page
-    cost 184 such calls and 12 ms (bench/run.py). Labels stay lazy in the table, so each is
-    still translated into the language active when it is shown.
-    """
-
-    def _get_FIELD_display(self, field: models.Field) -> Any:
-        value = getattr(self, field.attname)
-        return force_str(_choice_labels(field).get(value, value), strings_only=True)
-
-
-@functools.cache
-def _choice_labels(field: models.Field) -> dict[Any, Any]:
-    return dict(field.flatchoices)
 
 
 class AgencyKind(models.TextChoices):
@@ -41,7 +18,7 @@ class AgencyKind(models.TextChoices):
     OTHER = "other", _("Annan")
 
 
-class Agency(ChoiceLabels, models.Model):
+class Agency(models.Model):
     name = models.CharField(_("namn"), max_length=200, unique=True)
     kind = models.CharField(_("typ"), max_length=32, choices=AgencyKind.choices)
     municipality_code = models.CharField(
@@ -104,7 +81,7 @@ class AgencyUserManager(UserManager):
         return super().get_queryset().select_related("agency")
 
 
-class User(ChoiceLabels, AbstractUser):
+class User(AbstractUser):
     # Support staff (is_staff, Django admin) have no agency; everyone else must.
     agency = models.ForeignKey(
         Agency, on_delete=models.PROTECT, related_name="users", null=True, blank=True
@@ -175,7 +152,7 @@ class AuditAction(models.TextChoices):
     REAUTHENTICATED = "reauthenticated", _("Bekräftat identitet")
 
 
-class AuditEvent(ChoiceLabels, models.Model):
+class AuditEvent(models.Model):
     """Who did what, when, from where. Never the sensitive data itself.
 
     Rows are append-only: a database trigger (migration 0002) rejects UPDATE and DELETE.

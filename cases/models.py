@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 from django.conf import settings
-from django.contrib.auth.models import Group
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -13,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from avhopp.models import Agency, ChoiceLabels
+from avhopp.models import Agency
 
 
 class ProtectionLevel(models.TextChoices):
@@ -29,7 +28,7 @@ class Gender(models.TextChoices):
     OTHER = "other", _("Annat")
 
 
-class Individual(ChoiceLabels, models.Model):
+class Individual(models.Model):
     first_name = models.CharField(_("förnamn"), max_length=100)
     last_name = models.CharField(_("efternamn"), max_length=100)
     # 12 digits, or NULL when unknown and a reserve identity is used. NULL rather than ""
@@ -139,7 +138,7 @@ class ThreatLevel(models.TextChoices):
 THREAT_RANK = {level: rank for rank, level in enumerate(ThreatLevel)}
 
 
-class Case(ChoiceLabels, models.Model):
+class Case(models.Model):
     individual = models.ForeignKey(
         Individual, on_delete=models.PROTECT, related_name="cases", verbose_name=_("person")
     )
@@ -223,7 +222,7 @@ class Case(ChoiceLabels, models.Model):
         return (self.first_support_at - self.opened_at).days
 
 
-class CaseStatusChange(ChoiceLabels, models.Model):
+class CaseStatusChange(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="status_changes")
     from_status = models.CharField(max_length=32, choices=CaseStatus.choices, blank=True)
     to_status = models.CharField(max_length=32, choices=CaseStatus.choices)
@@ -264,7 +263,7 @@ class InterventionStatus(models.TextChoices):
 ACTIVE_INTERVENTION_STATUSES = (InterventionStatus.PLANNED, InterventionStatus.ONGOING)
 
 
-class Intervention(ChoiceLabels, models.Model):
+class Intervention(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="interventions")
     kind = models.CharField(_("typ av insats"), max_length=32, choices=InterventionKind.choices)
     provider_agency = models.ForeignKey(
@@ -335,7 +334,7 @@ class Intervention(ChoiceLabels, models.Model):
         )
 
 
-class ThreatAssessment(ChoiceLabels, models.Model):
+class ThreatAssessment(models.Model):
     """A police assessment. Never edited: a newer one supersedes it."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="threat_assessments")
@@ -410,7 +409,7 @@ class ConsentScope(models.TextChoices):
     JOURNAL = "journal", _("Journal")
 
 
-class ScopeFields(ChoiceLabels, models.Model):
+class ScopeFields(models.Model):
     scope_interventions = models.BooleanField(_("insatser"), default=False)
     scope_threat_level = models.BooleanField(_("hotnivå och sammanfattning"), default=False)
     scope_journal = models.BooleanField(_("journal"), default=False)
@@ -534,31 +533,3 @@ class CaseGroupObjectPermission(GroupObjectPermissionBase):
 
     class Meta(GroupObjectPermissionBase.Meta):
         pass
-
-
-class AgencyCaseName(models.Model):
-    """The case list's name search, per agency: the name of a case's person once for every
-    agency group that holds a view grant on the case.
-
-    Database triggers keep it (migration 0006): a view grant adds its row, removing the grant
-    removes it, and renaming the person (or changing the case's person) renames it. Searching
-    here reads only the agency's own names through one GIN index on (group, name trigrams),
-    so the search costs what the agency sees, not what the whole country holds. The search is
-    still combined with `cases_visible_to`, so a stale row could only hide a case, never show
-    one. Nothing in Python writes it.
-    """
-
-    grant = models.OneToOneField(
-        CaseGroupObjectPermission,
-        primary_key=True,
-        on_delete=models.DO_NOTHING,  # the grant's delete trigger removes the row
-        related_name="+",
-    )
-    # The search's GIN index leads with the group: no B-tree of its own.
-    group = models.ForeignKey(Group, on_delete=models.DO_NOTHING, db_index=False, related_name="+")
-    case = models.ForeignKey(Case, on_delete=models.DO_NOTHING, related_name="+")
-    # "first last": a search word (never whitespace) is in the one iff in first or last name.
-    names = models.TextField()
-
-    def __str__(self) -> str:
-        return self.names

@@ -10,7 +10,6 @@ not cover is not read at all.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -22,7 +21,6 @@ from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from avhopp.compiled import CompiledRead
 from cases.models import (
     CaseStatusChange,
     ConsentScope,
@@ -74,8 +72,7 @@ class CasePart:
 
     def preview(self, access: CaseAccess) -> Preview:
         # One item more than shown tells whether there are more, without a COUNT.
-        read = _preview_read(self.name, self._columns_for(access))
-        items = self.rows(read(case_id=access.case.pk))
+        items = self.rows(self.read(access)[: PREVIEW_SIZE + 1])
         return Preview(
             items=items[:PREVIEW_SIZE],
             more=len(items) > PREVIEW_SIZE,
@@ -106,12 +103,6 @@ class CasePart:
             cursor.execute(wanted, [*params, pk])
             found = cursor.fetchone()
         return None if found is None else (found[0] - 1) // PAGE_SIZE + 1
-
-
-@functools.cache
-def _preview_read(name: str, columns: tuple[str, ...]) -> CompiledRead[Any]:
-    items = PARTS[name].items
-    return CompiledRead(lambda case_id: items(case_id)[: PREVIEW_SIZE + 1], columns)
 
 
 def _status_history(case_id: int) -> QuerySet[Any]:

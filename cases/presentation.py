@@ -2,10 +2,8 @@
 journal notes.
 
 The template engine costs several microseconds per variable lookup and far more for filters
-(and, before `avhopp.models.ChoiceLabels`, for `get_FOO_display`): the list's 25 rows through
-model lookups took 12 ms to render at N = 100,000 (bench/run.py), these flat rows take about
-3 ms including building them. A large case's 40 interventions went from 22 ms to about 9 ms
-the same way.
+and `get_FOO_display`, so rows that are shown many times on a page are built here once, with
+only the columns they show, and the templates print plain strings.
 """
 
 from __future__ import annotations
@@ -14,12 +12,22 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from django.db import models
 from django.template.defaultfilters import linebreaksbr
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from cases.masking import shown_identity_number
-from cases.models import Case, CaseStatusChange, Intervention, JournalEntry
+from cases.models import (
+    Case,
+    CaseStatus,
+    CaseStatusChange,
+    Intervention,
+    InterventionKind,
+    InterventionStatus,
+    JournalEntry,
+    ThreatLevel,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +47,7 @@ class CaseRow:
 
 
 # The columns the rows show, for loading a page of cases (cases.selectors.case_page): not the
-# person's address and phone, nor the worker's password hash and login times. 25 rows took
-# 9.7 ms to read and build with every column of the four tables, 7.8 ms with these.
+# person's address and phone, nor the worker's password hash and login times.
 CASE_ROW_COLUMNS = (
     "opened_at",
     "status",
@@ -69,9 +76,9 @@ def case_rows(cases: Iterable[Case], *, today: date | None = None) -> list[CaseR
             name=str(case.individual),
             protected=case.individual.is_protected,
             identity_number=shown_identity_number(case.individual),
-            status=case.get_status_display(),
+            status=CaseStatus(case.status).label,
             threat_level=case.threat_level,
-            threat_label=case.get_threat_level_display(),
+            threat_label=_label(ThreatLevel, case.threat_level),
             review_due=_iso(case.threat_review_due),
             review_overdue=case.threat_review_overdue_on(today),
             responsible=str(case.responsible),
@@ -94,8 +101,7 @@ class InterventionRow:
     follow_up_overdue: bool
 
 
-# The columns the rows show: not the goal and outcome texts, nor the provider's other columns
-# (40 interventions took 8.6 ms to read and build with every column, 5.7 ms with these).
+# The columns the rows show: not the goal and outcome texts, nor the provider's other columns.
 INTERVENTION_COLUMNS = (
     "case_id",
     "kind",
@@ -115,9 +121,9 @@ def intervention_rows(interventions: Iterable[Intervention]) -> list[Interventio
     return [
         InterventionRow(
             url=item.get_absolute_url(),
-            kind=item.get_kind_display(),
+            kind=InterventionKind(item.kind).label,
             provider=item.provider_display,
-            status=item.get_status_display(),
+            status=InterventionStatus(item.status).label,
             decision_date=_iso(item.decision_date),
             start_date=_iso(item.start_date),
             end_date=_iso(item.end_date),
@@ -138,8 +144,7 @@ class JournalRow:
     corrects_created: str
 
 
-# The columns the rows show. A page of 50 notes took 20 ms to read and render as model objects
-# (16 ms of it template), 14 ms as these rows (7 ms template), medians at N = 100,000.
+# The columns the rows show.
 JOURNAL_COLUMNS = (
     "case_id",
     "created_at",
@@ -192,18 +197,21 @@ STATUS_CHANGE_COLUMNS = (
 
 def status_change_rows(changes: Iterable[CaseStatusChange]) -> list[StatusChangeRow]:
     """Rows for status changes loaded with who made them (at least their
-    STATUS_CHANGE_COLUMNS): ten of them took 0.9 ms to render through the template's date
-    filter and display lookups."""
+    STATUS_CHANGE_COLUMNS)."""
     return [
         StatusChangeRow(
             changed=_minute(change.changed_at),
-            from_status=change.get_from_status_display(),
-            to_status=change.get_to_status_display(),
+            from_status=_label(CaseStatus, change.from_status),
+            to_status=CaseStatus(change.to_status).label,
             changed_by=str(change.changed_by),
             reason=change.reason,
         )
         for change in changes
     ]
+
+
+def _label(choices: type[models.TextChoices], value: str) -> str:
+    return choices(value).label if value else ""
 
 
 def _minute(moment: datetime) -> str:

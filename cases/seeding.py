@@ -24,7 +24,6 @@ from django.utils import timezone
 from avhopp.models import Agency, AgencyKind, AuditAction, AuditEvent, Role, User
 from cases.identity import luhn_check_digit
 from cases.models import (
-    AgencyCaseName,
     Case,
     CaseGroupObjectPermission,
     CaseShare,
@@ -1076,8 +1075,7 @@ class Seeder:
         )
 
     def analyze(self) -> int:
-        # AgencyCaseName is filled by the grants' triggers during their COPY.
-        tables = [m._meta.db_table for m in (Agency, User, *COPIED_MODELS, AgencyCaseName)]
+        tables = [m._meta.db_table for m in (Agency, User, *COPIED_MODELS)]
         tables.append(User.groups.through._meta.db_table)
         verb = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
         with connection.cursor() as cursor:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -11,20 +10,16 @@ from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import Exists, IntegerField, OuterRef, Q, QuerySet, Value
-from django.db.models.functions import Cast, StrIndex, Upper
-from django.db.models.lookups import GreaterThan
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from avhopp.audit import audit_denied, audit_record
-from avhopp.compiled import CompiledRead
 from avhopp.models import AuditAction, Role, User
 from cases.identity import parse_identity_number
 from cases.models import (
     ACTIVE_INTERVENTION_STATUSES,
     OPEN_STATUSES,
-    AgencyCaseName,
     Case,
     CaseGroupObjectPermission,
     CaseShare,
@@ -36,13 +31,9 @@ from cases.policy import CaseAccess, CaseAction
 from cases.presentation import CASE_ROW_COLUMNS
 
 
-@functools.cache
-def _permission_id(content_type_id: int, codename: str) -> int:
-    # Keyed by the content type's id, whose own cache Django clears whenever the
-    # content types are (re)created, so a flushed database never meets a stale id.
-    return Permission.objects.values_list("pk", flat=True).get(
-        content_type_id=content_type_id, codename=codename
-    )
+def _sees_nothing(user: User) -> bool:
+    """Only a signed-in user of an agency sees cases: visibility is granted per agency."""
+    return not user.is_authenticated or user.agency_id is None
 
 
 def _visible_grants(user: User) -> QuerySet[CaseGroupObjectPermission]:
@@ -52,44 +43,31 @@ def _visible_grants(user: User) -> QuerySet[CaseGroupObjectPermission]:
     Grants are made per agency (to its group), so the agency's group is read directly: a stray
     group membership or a user-level grant never widens what a user sees. Group and permission
     are plain values, not a join, so a list planned for its values (avhopp.database) estimates
-    the grant set from the statistics, and the planner can choose between walking the list's
-    index and starting from the grants.
+    the grant set from the statistics and can choose between the list's index and the grants.
     """
-    return _grants_of(*_grant_key(user)).all()  # a copy: the kept one is never evaluated
-
-
-def _grant_key(user: User) -> tuple[int, int, int, date]:
-    permission = _permission_id(ContentType.objects.get_for_model(Case).pk, "view_case")
-    return user.agency.group_id, user.agency_id, permission, timezone.localdate()
-
-
-# Building these querysets (a subquery in a subquery, on every case page and list) took
-# about 2 ms a request; they depend only on the key's values, so each is built once and
-# handed out as a copy, as Django's generic views do with their `queryset` (`.all()`).
-@functools.lru_cache(maxsize=1024)
-def _grants_of(
-    group_id: int, agency_id: int, permission_id: int, today: date
-) -> QuerySet[CaseGroupObjectPermission]:
     expired_share = CaseShare.objects.filter(
         case_id=OuterRef("content_object_id"),
-        agency_id=agency_id,
+        agency_id=user.agency_id,
         revoked_at__isnull=True,
-        expires_on__lt=today,
+        expires_on__lt=timezone.localdate(),
     )
     return CaseGroupObjectPermission.objects.filter(
-        group_id=group_id, permission_id=permission_id
+        group_id=user.agency.group_id,
+        permission_id=_view_permission_id(),
     ).exclude(Exists(expired_share))
 
 
-@functools.lru_cache(maxsize=1024)
-def _cases_of(group_id: int, agency_id: int, permission_id: int, today: date) -> QuerySet[Case]:
-    grants = _grants_of(group_id, agency_id, permission_id, today)
-    return Case.objects.filter(pk__in=grants.values("content_object_id"))
+def _view_permission_id() -> int:
+    return _permission_id(ContentType.objects.get_for_model(Case).pk, "view_case")
 
 
-def _sees_nothing(user: User) -> bool:
-    """Only a signed-in user of an agency sees cases: visibility is granted per agency."""
-    return not user.is_authenticated or user.agency_id is None
+@functools.cache
+def _permission_id(content_type_id: int, codename: str) -> int:
+    # Keyed by the content type's id, whose own cache Django clears whenever the content
+    # types are (re)created, so a flushed test database never meets a stale id.
+    return Permission.objects.values_list("pk", flat=True).get(
+        content_type_id=content_type_id, codename=codename
+    )
 
 
 def cases_visible_to(user: User) -> QuerySet[Case]:
@@ -97,7 +75,7 @@ def cases_visible_to(user: User) -> QuerySet[Case]:
     which PostgreSQL runs as a semi-join on guardian's (group, permission, object) index."""
     if _sees_nothing(user):
         return Case.objects.none()
-    return _cases_of(*_grant_key(user)).all()  # a copy: the kept one is never evaluated
+    return Case.objects.filter(pk__in=_visible_grants(user).values("content_object_id"))
 
 
 def visible_case_ids(user: User) -> QuerySet:
@@ -147,31 +125,24 @@ def sharing_of_case(access: CaseAccess) -> tuple[list[Consent], list[CaseShare]]
     and no one else's to see."""
     if not access.is_owner:
         return [], []
+    consents = Consent.objects.filter(individual_id=access.case.individual_id)
+    shares = CaseShare.objects.filter(case_id=access.case.pk, revoked_at__isnull=True)
     return (
-        _CONSENTS(individual_id=access.case.individual_id),
-        _ACTIVE_SHARES(case_id=access.case.pk),
+        list(consents.select_related("recipient").only(*_SCOPE_COLUMNS, *_CONSENT_COLUMNS)),
+        list(shares.select_related("agency").only(*_SCOPE_COLUMNS, *_SHARE_COLUMNS).order_by("pk")),
     )
 
 
-_SCOPE_COLUMNS = ("scope_interventions", "scope_threat_level", "scope_journal")
 # What the case page shows of each: to whom, for what, and on what grounds.
-_CONSENTS = CompiledRead(
-    lambda individual_id: Consent.objects.filter(individual_id=individual_id),
-    (
-        *_SCOPE_COLUMNS,
-        "given_on",
-        "valid_until",
-        "document_reference",
-        "withdrawn_at",
-        "recipient__name",
-    ),
+_SCOPE_COLUMNS = ("scope_interventions", "scope_threat_level", "scope_journal")
+_CONSENT_COLUMNS = (
+    "given_on",
+    "valid_until",
+    "document_reference",
+    "withdrawn_at",
+    "recipient__name",
 )
-_ACTIVE_SHARES = CompiledRead(
-    lambda case_id: CaseShare.objects.filter(case_id=case_id, revoked_at__isnull=True).order_by(
-        "pk"
-    ),
-    (*_SCOPE_COLUMNS, "legal_basis", "agency__name"),
-)
+_SHARE_COLUMNS = ("legal_basis", "agency__name")
 
 
 def _as_id(pk: object) -> int | None:
@@ -218,29 +189,15 @@ def identity_search_allowed(user: User) -> Q:
     return Q(individual__protection_level=ProtectionLevel.NONE) | may_reveal
 
 
-# What pg_trgm indexes: three letters or digits in a row.
-TRIGRAM = re.compile(r"[^\W_]{3}")
-
-
-def _named(user: User, words: list[str]) -> QuerySet[AgencyCaseName]:
-    """Ids of the cases whose person's first or last name contains each word, read from the
-    names indexed for the user's agency only (`AgencyCaseName`), so the search never walks the
-    whole population. Callers still filter by `cases_visible_to`."""
-    if _sees_nothing(user):
-        return AgencyCaseName.objects.none().values("case_id")
-    # Cast, because psycopg sends a small int as smallint, which the GIN index's integer
-    # operator class cannot compare: the group would be filtered, not looked up.
-    group = Cast(Value(user.agency.group_id), IntegerField())
-    names = AgencyCaseName.objects.filter(group_id=group)
+def _named(words: list[str]) -> Q:
+    """Cases whose person's first or last name contains each word (the trigram index of
+    migration 0003 serves it; callers filter by `cases_visible_to`)."""
+    condition = Q()
     for word in words:
-        if TRIGRAM.search(word):
-            names = names.filter(names__icontains=word)
-        else:
-            # A word with no trigram ("Li", "a-b") would make the GIN index read every name
-            # (40 ms at N = 100,000): STRPOS is the same test, which the index leaves alone,
-            # so only the agency's names are read and tested.
-            names = names.filter(GreaterThan(StrIndex(Upper("names"), Upper(Value(word))), 0))
-    return names.values("case_id")
+        condition &= Q(individual__first_name__icontains=word) | Q(
+            individual__last_name__icontains=word
+        )
+    return condition
 
 
 def case_list(user: User, filters: CaseFilters) -> QuerySet[Case]:
@@ -254,7 +211,7 @@ def case_list(user: User, filters: CaseFilters) -> QuerySet[Case]:
         if number:
             cases = cases.filter(Q(individual__personnummer=number) & identity_search_allowed(user))
         else:
-            cases = cases.filter(pk__in=_named(user, query.split()[:4]))
+            cases = cases.filter(_named(query.split()[:4]))
     if filters.status == "open":
         cases = cases.filter(status__in=OPEN_STATUSES)
     elif filters.status:

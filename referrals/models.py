@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from avhopp.models import Agency, ChoiceLabels
+from avhopp.models import Agency
 from cases.models import Case, Consent, InterventionKind
 
 
@@ -33,7 +33,7 @@ DELIVERED_STATUSES = (ReferralStatus.SENT, ReferralStatus.ACCEPTED, ReferralStat
 PENDING_STATUSES = (ReferralStatus.QUEUED, ReferralStatus.GENERATING)
 
 
-class Referral(ChoiceLabels, models.Model):
+class Referral(models.Model):
     kind = models.CharField(
         max_length=16, choices=DocumentKind.choices, default=DocumentKind.REFERRAL
     )

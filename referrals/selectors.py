@@ -8,7 +8,6 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from avhopp.audit import audit_denied
-from avhopp.compiled import CompiledRead
 from cases.policy import CONTENT_ROLES, CaseAccess
 from cases.selectors import cases_visible_to
 from referrals.models import DELIVERED_STATUSES, Referral
@@ -35,16 +34,15 @@ def referrals_of_case(access: CaseAccess) -> list[Referral]:
     user = access.user
     if user.role not in CONTENT_ROLES:
         return []
-    return _REFERRALS_OF_CASE(agency_id=user.agency_id, case_id=access.case.pk)
-
-
-# What the case page shows of each referral: its name, recipient and status.
-_REFERRALS_OF_CASE = CompiledRead(
-    lambda agency_id, case_id: Referral.objects.filter(
-        Q(from_agency_id=agency_id) | _received_by(agency_id), case_id=case_id
-    ),
-    ("kind", "created_at", "status", "external_recipient", "to_agency__name"),
-)
+    referrals = Referral.objects.filter(
+        Q(from_agency_id=user.agency_id) | _received_by(user.agency_id), case_id=access.case.pk
+    )
+    # What the case page shows of each referral: its name, recipient and status.
+    return list(
+        referrals.select_related("to_agency").only(
+            "kind", "created_at", "status", "external_recipient", "to_agency__name"
+        )
+    )
 
 
 def _received_by(agency_id: int) -> Q:
