@@ -239,7 +239,7 @@ def test_a_part_page_costs_the_same_queries_however_large_the_part(
     assert few == many
     # The case (with its grant check), the part's count and page, the session, user,
     # second factor and the audit row.
-    assert many <= 7
+    assert many == 7
 
 
 def test_the_parts_are_translated(
