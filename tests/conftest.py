@@ -24,6 +24,11 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 PASSWORD = "Correct-horse-battery-9"
 
+# Fixtures and helpers shared by the sections of the access matrix and of the hostile-input
+# tests (tests/test_access_*.py, tests/test_hostile_*.py). Loaded as plugins, so their fixtures
+# are found by every test and their asserts are rewritten like a test module's.
+pytest_plugins = ("tests.access_support", "tests.hostile_support")
+
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:

@@ -1,0 +1,455 @@
+"""Shared by the access-matrix tests (tests/test_access_*.py): the expectation table, URL
+discovery, the world every actor is checked against, and what more than one section uses.
+
+The expectation table below is the contract. A new URL that takes an id fails
+`test_every_id_url_is_in_the_expectation_table` (tests/test_access_table.py) until it is added
+here with the status each actor must get. Statuses follow cases.policy: 404 for a case the viewer
+cannot see (unrelated agencies), 403 for an action the viewer's role may not take on a case it can
+see, a redirect to the outside-assignment reason page for owning-agency staff who are not
+responsible (then the real status once a reason is given), 405 for POST-only views.
+
+The fixtures here (`world`, `foreign_case`, `second_police`, `other_officer`) are registered for
+the whole suite through `pytest_plugins` in tests/conftest.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from avhopp.models import Agency, AgencyKind, AuditAction, AuditEvent, Role, User
+from cases import services
+from cases.models import (
+    Case,
+    CaseGroupObjectPermission,
+    CaseShare,
+    Consent,
+    ConsentScope,
+    Intervention,
+    JournalEntry,
+    ThreatAssessment,
+)
+from referrals import services as referral_services
+from referrals.models import DocumentKind, Referral, ReferralStatus
+from referrals.storage import write_document
+from tests.conftest import AgencyFactory
+
+# --- The expectation table ------------------------------------------------------------------
+
+# Column order of every row below.
+ACTORS = (
+    "worker",  # owning agency, responsible social worker
+    "colleague",  # owning agency, social worker, not responsible
+    "coordinator",  # owning agency, coordinator, not responsible
+    "log_reviewer",  # owning agency
+    "agency_admin",  # owning agency
+    "officer",  # police agency the case is shared with
+    "outsider",  # social worker of another municipality
+    "other_officer",  # a second police agency the case is NOT shared with
+    "anonymous",
+)
+REASON_ACTORS = frozenset({"colleague", "coordinator"})
+
+# Tokens: "200"/"403"/"404"/"405" = that status; "R<nnn>" = redirect to the outside-assignment
+# reason page until a reason is given, then <nnn>; "LOGIN" = redirect to the login page.
+# 405 = the view is POST-only and the viewer got past every access check (that is fine).
+
+
+@dataclass(frozen=True)
+class Expect:
+    child: str | None  # which object a `pk` in the URL names
+    methods: tuple[str, ...]  # methods the view accepts
+    row: str  # one token per actor, in ACTORS order
+
+    def token(self, actor: str) -> str:
+        tokens = self.row.split()
+        assert len(tokens) == len(ACTORS), f"row needs {len(ACTORS)} tokens: {self.row!r}"
+        return tokens[ACTORS.index(actor)]
+
+
+GET, POST, GET_POST = ("GET",), ("POST",), ("GET", "POST")
+
+#                              worker colleague coord  logrev admin  police outsid oth-pol anon
+TABLE: dict[str, Expect] = {
+    "cases:detail": Expect(None, GET, "200 R200 R200 403 403 200 404 404 LOGIN"),
+    "cases:outside_reason": Expect(None, GET_POST, "200 200 200 403 403 200 404 404 LOGIN"),
+    "cases:reveal": Expect(None, GET_POST, "200 403 R200 403 403 403 404 404 LOGIN"),
+    "cases:edit": Expect(None, GET_POST, "200 R200 R200 403 403 403 404 404 LOGIN"),
+    "cases:individual_edit": Expect(None, GET_POST, "200 R200 R200 403 403 403 404 404 LOGIN"),
+    "cases:status": Expect(None, POST, "405 R405 R405 403 403 403 404 404 LOGIN"),
+    "cases:intervention_create": Expect(None, GET_POST, "200 R200 R200 403 403 403 404 404 LOGIN"),
+    "cases:intervention_edit": Expect(
+        "intervention", GET_POST, "200 R200 R200 403 403 403 404 404 LOGIN"
+    ),
+    "cases:journal_create": Expect(None, POST, "405 R405 R405 403 403 403 404 404 LOGIN"),
+    # A part's own page is read like the case page, and only if the reader's share covers
+    # it: the police's share here covers interventions and the threat, not the journal.
+    "cases:status_history": Expect(None, GET, "200 R200 R200 403 403 200 404 404 LOGIN"),
+    "cases:interventions": Expect(None, GET, "200 R200 R200 403 403 200 404 404 LOGIN"),
+    "cases:threat_assessments": Expect(None, GET, "200 R200 R200 403 403 200 404 404 LOGIN"),
+    "cases:journal": Expect(None, GET, "200 R200 R200 403 403 403 404 404 LOGIN"),
+    "cases:threat_create": Expect(None, GET_POST, "403 403 403 403 403 200 404 404 LOGIN"),
+    "cases:consent_create": Expect(None, GET_POST, "403 403 R200 403 403 403 404 404 LOGIN"),
+    "cases:consent_withdraw": Expect("consent", POST, "403 403 R405 403 403 403 404 404 LOGIN"),
+    "cases:share_create": Expect(None, GET_POST, "403 403 R200 403 403 403 404 404 LOGIN"),
+    "cases:share_revoke": Expect("share", POST, "403 403 R405 403 403 403 404 404 LOGIN"),
+    "audit:case_readers": Expect(None, GET, "403 403 R200 200 403 403 404 404 LOGIN"),
+    "referrals:create": Expect(None, GET_POST, "403 403 R200 403 403 403 404 404 LOGIN"),
+    "referrals:sip_create": Expect(None, GET_POST, "403 403 R200 403 403 403 404 404 LOGIN"),
+    # A referral (and its PDF, which carries the person's name, interventions and journal)
+    # is case content: owning-agency staff who are not responsible must give the same
+    # outside-assignment reason as for the case itself. Log reviewers and agency admins
+    # read no case content, and the referral was not sent to the police: 404.
+    "referrals:detail": Expect("referral", GET, "200 R200 R200 404 404 404 404 404 LOGIN"),
+    "referrals:download": Expect("referral", GET, "200 R200 R200 404 404 404 404 404 LOGIN"),
+    # The status poll carries no case content.
+    "referrals:status": Expect("referral", GET, "200 200 200 404 404 404 404 404 LOGIN"),
+    # POST-only and method-checked before anything else: a GET is 405 for everyone.
+    "referrals:retry": Expect("referral", POST, "405 405 405 405 405 405 405 405 405"),
+    "referrals:send": Expect("referral", POST, "405 405 405 405 405 405 405 405 405"),
+    "referrals:answer": Expect("referral", POST, "405 405 405 405 405 405 405 405 405"),
+    # User administration: the role is checked before the user is looked up, so every
+    # other role gets 403 whatever the id. An admin of another agency gets 404 (tested below).
+    "users:edit": Expect("user", GET_POST, "403 403 403 403 200 403 403 403 LOGIN"),
+    "users:end_sessions": Expect("user", POST, "405 405 405 405 405 405 405 405 LOGIN"),
+}
+
+SKIPPED_PREFIXES = ("admin/", "i18n/")
+
+
+# --- URL discovery --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Discovered:
+    name: str  # namespaced, e.g. "cases:detail"
+    route: str
+    params: frozenset[str]
+
+
+def _params_of(pattern: Any) -> set[str]:
+    converters = getattr(pattern, "converters", None)
+    if converters:
+        return set(converters)
+    regex = getattr(pattern, "regex", None)
+    return set(regex.groupindex) if regex is not None else set()
+
+
+def _walk(
+    patterns: Iterable[URLPattern | URLResolver], namespaces: tuple[str, ...], route: str
+) -> Iterator[Discovered]:
+    for entry in patterns:
+        here = route + str(entry.pattern)
+        if here.startswith(SKIPPED_PREFIXES):
+            continue
+        if isinstance(entry, URLResolver):
+            inner = (*namespaces, entry.namespace) if entry.namespace else namespaces
+            params = _params_of(entry.pattern)
+            for found in _walk(entry.url_patterns, inner, here):
+                yield Discovered(found.name, found.route, found.params | params)
+        elif entry.name:
+            params = frozenset(_params_of(entry.pattern))
+            yield Discovered(":".join((*namespaces, entry.name)), here, params)
+
+
+def discover_id_patterns() -> list[Discovered]:
+    """Every named URL (outside admin/ and i18n/) that takes a parameter."""
+    found = _walk(get_resolver().url_patterns, (), "")
+    return [pattern for pattern in found if pattern.params]
+
+
+# --- The world: one case of `municipality`, shared with the police ---------------------------
+
+
+@dataclass
+class World:
+    case: Case
+    users: dict[str, User]
+    intervention: Intervention
+    consent: Consent
+    share: CaseShare
+    referral: Referral
+    journal: JournalEntry
+    assessment: ThreatAssessment
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def children(self) -> dict[str, int]:
+        return {
+            "intervention": self.intervention.pk,
+            "consent": self.consent.pk,
+            "share": self.share.pk,
+            "referral": self.referral.pk,
+            "user": self.users["colleague"].pk,
+        }
+
+    def url(self, name: str, patterns: list[Discovered] | None = None) -> str:
+        pattern = next(p for p in patterns or discover_id_patterns() if p.name == name)
+        kwargs: dict[str, int] = {}
+        if "case_pk" in pattern.params:
+            kwargs["case_pk"] = self.case.pk
+        if "pk" in pattern.params:
+            child = TABLE[name].child
+            assert child is not None
+            kwargs["pk"] = self.children()[child]
+        return reverse(name, kwargs=kwargs)
+
+    def id_urls(self) -> dict[str, str]:
+        """URLs of the covered patterns (an uncovered one fails the coverage test alone)."""
+        patterns = [pattern for pattern in discover_id_patterns() if pattern.name in TABLE]
+        return {pattern.name: self.url(pattern.name, patterns) for pattern in patterns}
+
+
+def ready_referral(case: Case, by: User, to_agency: Agency) -> Referral:
+    """A referral whose document is ready, so download answers 200 for those allowed."""
+    referral = referral_services.referral_create(
+        case=case,
+        by=by,
+        kind=DocumentKind.REFERRAL,
+        to_agency=to_agency,
+        contact_person="Kontakt Kontaktsson",
+        reason="Behöver stöd",
+    )
+    relative = referral_services.document_filename(referral)
+    write_document(relative, b"%PDF-1.4\n% test document\n")
+    Referral.objects.filter(pk=referral.pk).update(
+        status=ReferralStatus.READY,
+        document_path=relative,
+        document_sha256="0" * 64,
+        document_size=24,
+        page_count=1,
+        generated_at=timezone.now(),
+    )
+    referral.refresh_from_db()
+    return referral
+
+
+@pytest.fixture
+def second_police(db: None) -> Agency:
+    return AgencyFactory(name="Polisregion Syd", kind=AgencyKind.POLICE, municipality_code="")
+
+
+@pytest.fixture
+def other_officer(make_user: Callable[..., User], second_police: Agency) -> User:
+    return make_user(second_police, Role.POLICE_OFFICER, username="otherofficer")
+
+
+@pytest.fixture
+def world(
+    settings: Any,
+    tmp_path: Any,
+    case: Case,
+    worker: User,
+    colleague: User,
+    coordinator: User,
+    log_reviewer: User,
+    agency_admin: User,
+    officer: User,
+    outsider: User,
+    other_officer: User,
+    police_agency: Agency,
+    prison_agency: Agency,
+    share_with: Callable[..., CaseShare],
+) -> World:
+    settings.DOCUMENT_ROOT = tmp_path / "documents"
+    share = share_with(
+        case, police_agency, frozenset({ConsentScope.INTERVENTIONS, ConsentScope.THREAT_LEVEL})
+    )
+    intervention = services.intervention_create(
+        case=case, by=worker, kind="work", provider_name="Arbetsförmedlingen", goal="Arbete"
+    )
+    journal = services.journal_entry_create(case=case, by=worker, text="Första samtalet.")
+    assessment = services.threat_assessment_create(
+        case=case,
+        by=officer,
+        level="elevated",
+        summary="Förhöjd hotbild.",
+        details="Uppgifter från källa.",
+        next_review_date=timezone.localdate() + timedelta(days=30),
+    )
+    referral = ready_referral(case, coordinator, prison_agency)
+    users = {
+        "worker": worker,
+        "colleague": colleague,
+        "coordinator": coordinator,
+        "log_reviewer": log_reviewer,
+        "agency_admin": agency_admin,
+        "officer": officer,
+        "outsider": outsider,
+        "other_officer": other_officer,
+    }
+    return World(
+        case=case,
+        users=users,
+        intervention=intervention,
+        consent=share.consent,
+        share=share,
+        referral=referral,
+        journal=journal,
+        assessment=assessment,
+    )
+
+
+def client_for(world: World, actor: str, login: Callable[[User], Client]) -> Client:
+    return Client() if actor == "anonymous" else login(world.users[actor])
+
+
+def give_outside_reason(client: Client, case: Case, reason: str = "joint_meeting") -> None:
+    response = client.post(reverse("cases:outside_reason", args=[case.pk]), {"reason": reason})
+    assert response.status_code == 302, response.status_code
+
+
+# --- Snapshot of a case (GET matrix, POST from unrelated users) -----------------------------
+
+
+def snapshot(case: Case) -> dict[str, Any]:
+    """Everything an unauthorised POST could change about the case."""
+    case.refresh_from_db()
+    person = case.individual
+    person.refresh_from_db()
+    return {
+        "case": (case.status, case.motivation_notes, case.threat_level, case.updated_at),
+        "person": (
+            person.first_name,
+            person.last_name,
+            person.protection_level,
+            person.address,
+            person.phone,
+        ),
+        "interventions": list(
+            Intervention.objects.filter(case=case).values_list("pk", "status", "goal")
+        ),
+        "journal": JournalEntry.objects.filter(case=case).count(),
+        "threats": ThreatAssessment.objects.filter(case=case).count(),
+        "consents": list(
+            Consent.objects.filter(individual=case.individual).values_list("pk", "withdrawn_at")
+        ),
+        "shares": list(CaseShare.objects.filter(case=case).values_list("pk", "revoked_at")),
+        "referrals": list(Referral.objects.filter(case=case).values_list("pk", "status")),
+        "grants": sorted(
+            CaseGroupObjectPermission.objects.filter(content_object=case).values_list(
+                "group_id", "permission_id"
+            )
+        ),
+        "events": AuditEvent.objects.exclude(action=AuditAction.ACCESS_DENIED).count(),
+        "users": sorted(
+            User.objects.filter(agency_id=case.owning_agency_id).values_list(
+                "pk", "role", "is_active", "session_generation"
+            )
+        ),
+    }
+
+
+# --- Another municipality's case (GET matrix, leak check) -----------------------------------
+
+FOREIGN_FIRST, FOREIGN_LAST = "Zlatislava", "Quarnbergsdotter"
+FOREIGN_ADDRESS = "Gömda gränd 77, 147 91 Grödinge"
+FOREIGN_DETAILS = "Källan Korpgluggen uppger kontrakt utfärdat i Vårby gård"
+FOREIGN_SUMMARY = "Hotbild från nätverket Svartkråkan"
+FOREIGN_JOURNAL = "Journalanteckning Blåmesvägen hemligt möte"
+FOREIGN_GOAL = "Insatsmål Lindormsgatan boende"
+FOREIGN_PROVIDER = "Jourhemmet Ugglemossen"
+
+
+@pytest.fixture
+def foreign_case(
+    make_case: Callable[..., Case],
+    make_user: Callable[..., User],
+    other_municipality: Agency,
+    outsider: User,
+    other_officer: User,
+    second_police: Agency,
+) -> Case:
+    """A case of another municipality, shared with a police agency other than `officer`'s."""
+    foreign_coordinator = make_user(other_municipality, Role.COORDINATOR, username="fcoord")
+    case = make_case(
+        outsider,
+        first_name=FOREIGN_FIRST,
+        last_name=FOREIGN_LAST,
+        born=date(1988, 11, 23),
+        address=FOREIGN_ADDRESS,
+    )
+    consent = services.consent_create(
+        individual=case.individual,
+        case=case,
+        by=foreign_coordinator,
+        recipient=second_police,
+        given_on=timezone.localdate() - timedelta(days=1),
+        valid_until=timezone.localdate() + timedelta(days=100),
+        document_reference="F-1",
+        scope_interventions=True,
+        scope_threat_level=True,
+        scope_journal=True,
+    )
+    services.case_share(case=case, agency=second_police, by=foreign_coordinator, consent=consent)
+    services.threat_assessment_create(
+        case=case,
+        by=other_officer,
+        level="severe",
+        summary=FOREIGN_SUMMARY,
+        details=FOREIGN_DETAILS,
+        next_review_date=timezone.localdate() + timedelta(days=10),
+    )
+    services.intervention_create(
+        case=case,
+        by=outsider,
+        kind="protected_housing",
+        provider_name=FOREIGN_PROVIDER,
+        goal=FOREIGN_GOAL,
+    )
+    services.journal_entry_create(case=case, by=outsider, text=FOREIGN_JOURNAL)
+    return case
+
+
+# --- Response bodies, query counts and a filled case ----------------------------------------
+
+
+def body_of(response: Any) -> str:
+    if getattr(response, "streaming", False):
+        raw = b"".join(
+            chunk if isinstance(chunk, bytes) else str(chunk).encode()
+            for chunk in response.streaming_content
+        )
+    else:
+        raw = response.content
+    return raw.decode("utf-8", errors="replace")
+
+
+def count_queries(client: Client, url: str) -> int:
+    assert client.get(url).status_code == 200  # warm caches (content types, session)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(captured.captured_queries)
+
+
+def fill_case(case: Case, size: int, worker: User, officer: User, provider: Agency) -> None:
+    previous = None
+    for index in range(size):
+        services.intervention_create(
+            case=case,
+            by=worker,
+            kind="education",
+            provider_agency=provider if index % 2 else None,
+            provider_name="" if index % 2 else "Folkhögskola",
+            goal=f"Mål {index}",
+        )
+        previous = services.journal_entry_create(
+            case=case, by=worker, text=f"Anteckning {index}", corrects=previous
+        )
+        services.threat_assessment_create(
+            case=case,
+            by=officer,
+            level="low",
+            summary=f"Sammanfattning {index}",
+            details=f"Detaljer {index}",
+            next_review_date=timezone.localdate() + timedelta(days=30),
+        )

@@ -1,0 +1,177 @@
+"""Query counts of the case list and case page, and the permission querysets behind them
+(the access matrix, tests/access_support.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+from unittest import mock
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from guardian.shortcuts import assign_perm, get_perms
+
+from avhopp.models import Agency, AgencyKind, User
+from cases import services
+from cases.models import Case, CaseShare
+from cases.selectors import cases_visible_to, visible_case_ids
+from tests.access_support import count_queries, fill_case, ready_referral
+from tests.conftest import AgencyFactory
+
+# --- Query counts ---------------------------------------------------------------------------
+
+
+def _shared_cases(
+    number: int, make_case: Callable[..., Case], worker: User, police: Agency, share_with: Any
+) -> None:
+    for _ in range(number):
+        share_with(make_case(worker), police)
+
+
+@pytest.mark.parametrize("viewer", ["officer", "worker"])
+def test_case_list_queries_do_not_grow_with_cases(
+    viewer: str,
+    request: pytest.FixtureRequest,
+    make_case: Callable[..., Case],
+    worker: User,
+    officer: User,
+    police_agency: Agency,
+    share_with: Callable[..., CaseShare],
+    login: Callable[[User], Client],
+) -> None:
+    client = login(request.getfixturevalue(viewer))
+    url = reverse("cases:list")
+    _shared_cases(2, make_case, worker, police_agency, share_with)
+    few = count_queries(client, url)
+    _shared_cases(28, make_case, worker, police_agency, share_with)
+    many = count_queries(client, url)
+    assert Case.objects.count() == 30
+    assert few == many
+    # 3 for the list (count and page on the grant index, then the page's rows), 4 for the
+    # session, user, second factor and audit row.
+    assert many == 7
+
+
+@pytest.mark.parametrize(
+    ("viewer", "queries"),
+    [pytest.param("officer", 11, id="officer"), pytest.param("worker", 12, id="worker")],
+)
+def test_case_detail_queries_do_not_grow_with_content(
+    viewer: str,
+    queries: int,
+    request: pytest.FixtureRequest,
+    settings: Any,
+    tmp_path: Any,
+    make_case: Callable[..., Case],
+    worker: User,
+    officer: User,
+    coordinator: User,
+    police_agency: Agency,
+    prison_agency: Agency,
+    share_with: Callable[..., CaseShare],
+    login: Callable[[User], Client],
+) -> None:
+    settings.DOCUMENT_ROOT = tmp_path / "documents"
+    small, big = make_case(worker), make_case(worker)
+    for case, size in ((small, 1), (big, 20)):
+        share_with(case, police_agency)
+        fill_case(case, size, worker, officer, prison_agency)
+    share_with(big, prison_agency)  # more grants and consents on the big one
+    for index in range(3):
+        extra = AgencyFactory(name=f"Extra myndighet {index}", kind=AgencyKind.OTHER)
+        share_with(big, extra)
+    ready_referral(big, coordinator, prison_agency)
+    client = login(request.getfixturevalue(viewer))
+    few = count_queries(client, reverse("cases:detail", args=[small.pk]))
+    many = count_queries(client, reverse("cases:detail", args=[big.pk]))
+    assert few == many
+    # The session, user and second factor; the case; one query per part shown (status history,
+    # interventions, threat assessments, journal: the officer's share covers all four); the
+    # referrals; the audit row (the officer's two, threat details read, in one insert). The
+    # owner reads its consents and shares (2), the officer only its own share (1): 12 and 11.
+    assert many == queries
+
+
+def test_cases_visible_to_is_one_query_on_the_permission_tables(
+    case: Case, officer: User, police_agency: Agency, share_with: Callable[..., CaseShare]
+) -> None:
+    share_with(case, police_agency)
+    queryset = cases_visible_to(officer)
+    sql = str(queryset.query)
+    # The grants are a subquery on guardian's direct foreign-key table, never a list of ids.
+    assert "cases_casegroupobjectpermission" in sql
+    assert f"IN ({case.pk})" not in sql
+    assert "NOT (EXISTS(" in sql  # the read-time check for shares whose consent ran out
+    with CaptureQueriesContext(connection) as captured:
+        found = list(queryset)
+    assert found == [case]
+    assert len(captured.captured_queries) == 1
+    assert get_perms(officer, case) == ["view_case"]
+
+
+def test_the_kept_permission_queries_read_afresh_and_by_the_day(
+    make_case: Callable[..., Case],
+    worker: User,
+    officer: User,
+    police_agency: Agency,
+    share_with: Callable[..., CaseShare],
+) -> None:
+    """The built permission querysets are kept per agency and day (cases.selectors): each
+    read gets a copy, so what it reads is never a kept result, and a share that runs out
+    today is gone tomorrow."""
+    first, second = make_case(worker), make_case(worker)
+    share = share_with(first, police_agency)
+    assert cases_visible_to(officer) is not cases_visible_to(officer)
+    assert list(cases_visible_to(officer)) == [first]
+    share_with(second, police_agency)
+    assert set(cases_visible_to(officer)) == {first, second}
+    assert set(visible_case_ids(officer)) == {first.pk, second.pk}
+    today = timezone.localdate()
+    CaseShare.objects.filter(pk=share.pk).update(expires_on=today)
+    assert set(cases_visible_to(officer)) == {first, second}
+    tomorrow = today + timedelta(days=1)
+    with mock.patch("cases.selectors.timezone.localdate", return_value=tomorrow):
+        assert list(cases_visible_to(officer)) == [second]
+        assert list(visible_case_ids(officer)) == [second.pk]
+    # Another agency's reader gets its own queryset, not the police region's.
+    assert set(cases_visible_to(worker)) == {first, second}
+
+
+def test_a_grant_to_a_single_user_does_not_open_a_case(
+    case: Case, outsider: User, login: Callable[[User], Client]
+) -> None:
+    """Grants are made per agency; a user-level row (say, made by hand in the admin) opens
+    nothing, so no one sees more than their agency."""
+    assign_perm("cases.view_case", outsider, case)
+    assert get_perms(outsider, case) == ["view_case"]
+    assert not cases_visible_to(outsider).exists()
+    assert not visible_case_ids(outsider).exists()
+    assert login(outsider).get(reverse("cases:detail", args=[case.pk])).status_code == 404
+
+
+def test_the_grant_ids_agree_with_the_visible_cases(
+    make_case: Callable[..., Case],
+    worker: User,
+    officer: User,
+    police_agency: Agency,
+    share_with: Callable[..., CaseShare],
+) -> None:
+    """The unfiltered list is paged and counted on the grants alone; expired and revoked
+    shares drop out of it exactly as they drop out of `cases_visible_to`."""
+    active, expired, revoked, _never_shared = (make_case(worker) for _ in range(4))
+    share_with(active, police_agency)
+    expiring = share_with(expired, police_agency)
+    CaseShare.objects.filter(pk=expiring.pk).update(
+        expires_on=timezone.localdate() - timedelta(days=1)
+    )
+    services.case_unshare(share=share_with(revoked, police_agency), by=worker)
+    assert list(cases_visible_to(officer)) == [active]
+    assert list(visible_case_ids(officer)) == [active.pk]
+    newest_first = cases_visible_to(worker).order_by("-pk").values_list("pk", flat=True)
+    assert list(visible_case_ids(worker)) == list(newest_first)
+    assert visible_case_ids(worker).count() == 4
