@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from avhopp import services
 from avhopp.models import Role, User
+from avhopp.policy import UserAction, UserPolicy
 
 
 class UserCreateForm(forms.ModelForm):
@@ -48,22 +49,16 @@ class UserUpdateForm(forms.Form):
     is_active = forms.BooleanField(label=gettext_lazy("Aktiv"), required=False)
 
 
-def _require_agency_admin(request: HttpRequest) -> None:
-    if request.user.role != Role.AGENCY_ADMIN:
-        raise PermissionDenied
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def user_list_view(request: HttpRequest) -> HttpResponse:
-    _require_agency_admin(request)
+    UserPolicy.check(request.user, UserAction.MANAGE)
     form = UserCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if k != "password"}
-        services.user_create(by=request.user, password=form.cleaned_data["password"], **data)
+        services.user_create(by=request.user, **form.cleaned_data)
         messages.success(request, _("Användaren är skapad."))
         return redirect("users:list")
-    users = User.objects.filter(agency_id=request.user.agency_id).order_by("username")
+    users = UserPolicy.visible_to(request.user).order_by("username")
     return render(
         request,
         "avhopp/users.html",
@@ -75,8 +70,8 @@ def user_list_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def user_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_agency_admin(request)
-    user = get_object_or_404(User, pk=pk, agency_id=request.user.agency_id)
+    UserPolicy.check(request.user, UserAction.MANAGE)
+    user = get_object_or_404(UserPolicy.visible_to(request.user), pk=pk)
     form = UserUpdateForm(
         request.POST or None, initial={"role": user.role, "is_active": user.is_active}
     )
@@ -98,8 +93,8 @@ def user_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def user_end_sessions_view(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_agency_admin(request)
-    user = get_object_or_404(User, pk=pk, agency_id=request.user.agency_id)
+    UserPolicy.check(request.user, UserAction.MANAGE)
+    user = get_object_or_404(UserPolicy.visible_to(request.user), pk=pk)
     services.user_end_sessions(user=user, by=request.user)
     messages.success(request, _("Användarens alla sessioner är avslutade."))
     return redirect("users:edit", pk=user.pk)

@@ -12,17 +12,13 @@ from django.views.decorators.http import require_GET
 
 from avhopp.celery import app as celery_app
 from avhopp.database import planned_for_values
-from cases.policy import role_reads_case_content
-from cases.selectors import start_page_lists
+from avhopp.panels import panels_for
 
 
 @login_required
 @planned_for_values()
 def home_view(request: HttpRequest) -> HttpResponse:
-    context = (
-        {"lists": start_page_lists(request.user)} if role_reads_case_content(request.user) else {}
-    )
-    return render(request, "avhopp/home.html", context)
+    return render(request, "avhopp/home.html", {"panels": panels_for("start", request)})
 
 
 def _database_ok() -> bool:

@@ -7,3 +7,8 @@ from django.utils.translation import gettext_lazy as _
 class CasesConfig(AppConfig):
     name = "cases"
     verbose_name = _("Ärenden")
+
+    def ready(self) -> None:
+        from cases.panels import register_panels
+
+        register_panels()

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from cases.models import Case
-from cases.policy import CaseAccess, CaseAction
+from cases.policy import CaseAccess, CaseAction, CasePolicy
 from cases.reasons import reason_is_fresh
 from cases.selectors import get_case_for_user
 
@@ -27,8 +27,7 @@ def outside_reason_key(case_pk: int) -> str:
 def outside_reason_redirect(request: HttpRequest, case: Case) -> HttpResponse | None:
     """Owning-agency staff who are not responsible state a reason before reading the case
     or anything that carries its content (referrals, documents)."""
-    access = CaseAccess(case=case, user=request.user, share=None)
-    if access.needs_outside_assignment_reason and not reason_is_fresh(
+    if CasePolicy.needs_reason(request.user, case) and not reason_is_fresh(
         request, outside_reason_key(case.pk)
     ):
         url = reverse("cases:outside_reason", args=[case.pk])

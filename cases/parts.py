@@ -28,7 +28,7 @@ from cases.models import (
     JournalEntry,
     ThreatAssessment,
 )
-from cases.policy import CaseAccess, CaseAction
+from cases.policy import SECTION_ACTIONS, CaseAccess, CaseAction
 from cases.presentation import (
     INTERVENTION_COLUMNS,
     JOURNAL_COLUMNS,
@@ -62,7 +62,7 @@ class CasePart:
     police_columns: tuple[str, ...] = ()  # read only for readers who may see threat details
 
     def shown_to(self, access: CaseAccess) -> bool:
-        return self.scope is None or access.sees(self.scope)
+        return self.scope is None or access.allows(SECTION_ACTIONS[self.scope])
 
     def read(self, access: CaseAccess) -> QuerySet[Any]:
         """All of the part, newest first, for its own page."""

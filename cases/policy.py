@@ -1,88 +1,234 @@
-"""What each role may do with a case it can see. The one place such decisions are made.
+"""Who may see which cases, what each role may do with one, and who may read the log of who
+read them. Every such decision is made here; views, selectors, services and templates ask.
 
-Which cases a user can see at all is decided by object permissions (cases.selectors);
-this module decides what the user's role may do with a visible case, and which parts of it
-the user's agency may read.
+A case is visible to a user when the user's agency holds a view grant on it (django-guardian,
+granted to the agency's group): the owning municipality always, another agency while a share
+lasts. What the user may then do with a visible case depends on the role and on whether the
+user's agency owns the case; another agency reads only the sections its share covers.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
-from avhopp.models import Role
-from cases.models import ConsentScope
+from avhopp.audit import audit_record
+from avhopp.models import AuditAction, AuditEvent, Role
+from cases.models import Case, CaseGroupObjectPermission, CaseShare, ConsentScope, ProtectionLevel
 
 if TYPE_CHECKING:
     from avhopp.models import User
-    from cases.models import Case, CaseShare
 
 
 class CaseAction(models.TextChoices):
+    LIST = "list"  # the case list, searches and the start page's lists (no case)
+    CREATE = "create"  # register a person and open a case for them (no case)
     VIEW = "view"
+    READ_OWNER_DETAILS = "read_owner_details"  # motivation, agreement, consents and shares
     EDIT = "edit"
+    READ_INTERVENTIONS = "read_interventions"
+    READ_THREAT_LEVEL = "read_threat_level"
+    READ_JOURNAL = "read_journal"
     VIEW_THREAT_DETAILS = "view_threat_details"
     ADD_THREAT_ASSESSMENT = "add_threat_assessment"
-    SHARE = "share"
+    SHARE = "share"  # also consents: what the share rests on
     REFER = "refer"
     REVEAL_IDENTITY = "reveal_identity"
     VIEW_ACCESS_LOG = "view_access_log"
 
 
-CONTENT_ROLES = frozenset({Role.SOCIAL_WORKER, Role.COORDINATOR, Role.POLICE_OFFICER})
-WRITER_ROLES = frozenset({Role.SOCIAL_WORKER, Role.COORDINATOR})
+# Reading a section of a case, by the consent scope a share must cover to read it.
+SECTION_ACTIONS = {
+    ConsentScope.INTERVENTIONS: CaseAction.READ_INTERVENTIONS,
+    ConsentScope.THREAT_LEVEL: CaseAction.READ_THREAT_LEVEL,
+    ConsentScope.JOURNAL: CaseAction.READ_JOURNAL,
+}
+
+_SECTION_SCOPES = {action: scope for scope, action in SECTION_ACTIONS.items()}
+
+_CONTENT_ROLES = frozenset({Role.SOCIAL_WORKER, Role.COORDINATOR, Role.POLICE_OFFICER})
+_WRITER_ROLES = frozenset({Role.SOCIAL_WORKER, Role.COORDINATOR})
+_LOG_ROLES = frozenset({Role.LOG_REVIEWER, Role.COORDINATOR})
 
 
-def role_reads_case_content(user: User) -> bool:
-    return user.role in CONTENT_ROLES
+class CasePolicy:
+    @staticmethod
+    def visible_to(user: User) -> QuerySet[Case]:
+        """Cases the user's agency holds a view grant for, in one SQL query: `id IN (grants)`,
+        which PostgreSQL runs as a semi-join on guardian's (group, permission, object) index."""
+        if not _in_an_agency(user):
+            return Case.objects.none()
+        return Case.objects.filter(pk__in=view_grants(user).values("content_object_id"))
 
-
-@dataclass(frozen=True)
-class CaseAccess:
-    """A visible case together with the facts the policy needs about the viewer."""
-
-    case: Case
-    user: User
-    share: CaseShare | None  # the active share to the viewer's agency, if any
-
-    @property
-    def is_owner(self) -> bool:
-        return self.case.owning_agency_id == self.user.agency_id
-
-    @property
-    def is_responsible(self) -> bool:
-        return self.case.responsible_id == self.user.pk
-
-    def allows(self, action: CaseAction) -> bool:
-        role = self.user.role
+    @staticmethod
+    def allows(
+        user: User, action: CaseAction, case: Case | None = None, share: CaseShare | None = None
+    ) -> bool:
+        """`case` is a case visible to the user (None for LIST and CREATE), `share` the active
+        share of it to the user's agency, if any."""
+        role = user.role if _in_an_agency(user) else None
+        if case is None:
+            if action == CaseAction.LIST:
+                return role in _CONTENT_ROLES
+            return action == CaseAction.CREATE and role in _WRITER_ROLES
+        is_owner = case.owning_agency_id == user.agency_id
         if action == CaseAction.VIEW_ACCESS_LOG:
-            return self.is_owner and role in {Role.LOG_REVIEWER, Role.COORDINATOR}
-        if role not in CONTENT_ROLES:
+            return is_owner and role in _LOG_ROLES
+        if role not in _CONTENT_ROLES:
             return False
         match action:
             case CaseAction.VIEW:
                 return True
+            case CaseAction.READ_OWNER_DETAILS:
+                return is_owner
             case CaseAction.EDIT:
-                return self.is_owner and role in WRITER_ROLES
+                return is_owner and role in _WRITER_ROLES
+            case CaseAction.READ_INTERVENTIONS | CaseAction.READ_JOURNAL:
+                return is_owner or _covers(share, action)
+            case CaseAction.READ_THREAT_LEVEL:
+                # The police read the assessments they are responsible for.
+                return is_owner or role == Role.POLICE_OFFICER or _covers(share, action)
             case CaseAction.VIEW_THREAT_DETAILS | CaseAction.ADD_THREAT_ASSESSMENT:
                 return role == Role.POLICE_OFFICER
             case CaseAction.SHARE | CaseAction.REFER:
-                return self.is_owner and role == Role.COORDINATOR
+                return is_owner and role == Role.COORDINATOR
             case CaseAction.REVEAL_IDENTITY:
-                return self.is_owner and (self.is_responsible or role == Role.COORDINATOR)
+                return is_owner and (case.responsible_id == user.pk or role == Role.COORDINATOR)
         return False
 
-    def sees(self, scope: ConsentScope) -> bool:
-        """Which sections the viewer's agency may read: all for the owner, else the share's."""
-        if self.is_owner:
-            return True
-        if scope == ConsentScope.THREAT_LEVEL and self.user.role == Role.POLICE_OFFICER:
-            return True  # police read the assessments they themselves are responsible for
-        return self.share is not None and self.share.covers(scope)
+    @staticmethod
+    def check(
+        user: User, action: CaseAction, case: Case | None = None, share: CaseShare | None = None
+    ) -> None:
+        """PermissionDenied (403) unless allowed; a refused action on a case is logged."""
+        if CasePolicy.allows(user, action, case, share):
+            return
+        if case is not None:
+            audit_record(
+                actor=user, action=AuditAction.ACCESS_DENIED, case_id=case.pk, reason=str(action)
+            )
+        raise PermissionDenied
 
-    @property
-    def needs_outside_assignment_reason(self) -> bool:
+    @staticmethod
+    def require(user: User, action: CaseAction, case: Case | None = None) -> None:
+        """The services' own check, whoever calls them: the case must be visible to the user
+        and the action allowed."""
+        if case is not None and not CasePolicy.visible_to(user).filter(pk=case.pk).exists():
+            raise PermissionDenied
+        CasePolicy.check(user, action, case)
+
+    @staticmethod
+    def needs_reason(user: User, case: Case) -> bool:
         """Owning-agency staff reading a case they are not responsible for must say why."""
-        return self.is_owner and not self.is_responsible and self.user.role in WRITER_ROLES
+        return (
+            case.owning_agency_id == user.agency_id
+            and case.responsible_id != user.pk
+            and user.role in _WRITER_ROLES
+        )
+
+    @staticmethod
+    def found_by_identity_number(user: User) -> Q:
+        """Protected people are found by number only by those who may reveal their identity
+        (the same rule as REVEAL_IDENTITY, as a condition on visible cases)."""
+        may_reveal = Q(responsible=user)
+        if user.role == Role.COORDINATOR:
+            may_reveal |= Q(owning_agency_id=user.agency_id)
+        return Q(individual__protection_level=ProtectionLevel.NONE) | may_reveal
+
+    @staticmethod
+    def follows_shared_cases(user: User) -> bool:
+        """The police follow every case shared with them; the others the cases they are
+        responsible for (the start page's own cases)."""
+        return user.role == Role.POLICE_OFFICER
+
+
+@dataclass(frozen=True)
+class CaseAccess:
+    """What the checkpoint (cases.selectors.get_case_for_user) hands a view: a visible case,
+    its reader, and the active share of it to the reader's agency, if any."""
+
+    case: Case
+    user: User
+    share: CaseShare | None
+
+    def allows(self, action: CaseAction) -> bool:
+        return CasePolicy.allows(self.user, action, self.case, self.share)
+
+    def check(self, action: CaseAction) -> None:
+        CasePolicy.check(self.user, action, self.case, self.share)
+
+
+def view_grants(user: User) -> QuerySet[CaseGroupObjectPermission]:
+    """The agency's view grants, less shares whose consent has run out (checked here at read
+    time, even before the periodic job revokes the grant).
+
+    Grants are made per agency (to its group), so the agency's group is read directly: a stray
+    group membership or a user-level grant never widens what a user sees. Group and permission
+    are plain values, not a join, so a list planned for its values (avhopp.database) estimates
+    the grant set from the statistics and can choose between the list's index and the grants.
+    """
+    if not _in_an_agency(user):
+        return CaseGroupObjectPermission.objects.none()
+    expired_share = CaseShare.objects.filter(
+        case_id=OuterRef("content_object_id"),
+        agency_id=user.agency_id,
+        revoked_at__isnull=True,
+        expires_on__lt=timezone.localdate(),
+    )
+    return CaseGroupObjectPermission.objects.filter(
+        group_id=user.agency.group_id,
+        permission_id=_permission_id(ContentType.objects.get_for_model(Case).pk, "view_case"),
+    ).exclude(Exists(expired_share))
+
+
+@functools.cache
+def _permission_id(content_type_id: int, codename: str) -> int:
+    # Keyed by the content type's id, whose own cache Django clears whenever the content
+    # types are (re)created, so a flushed test database never meets a stale id.
+    return Permission.objects.values_list("pk", flat=True).get(
+        content_type_id=content_type_id, codename=codename
+    )
+
+
+def _in_an_agency(user: User) -> bool:
+    """Only a signed-in user of an agency sees cases: visibility is granted per agency."""
+    return user.is_authenticated and user.agency_id is not None
+
+
+def _covers(share: CaseShare | None, action: CaseAction) -> bool:
+    return share is not None and share.covers(_SECTION_SCOPES[action])
+
+
+class AuditLogAction(models.TextChoices):
+    SEARCH = "search"  # search and read the log, and export it
+
+
+class AuditLogPolicy:
+    """Log reviewers read the events of their own agency's cases and of its staff. The log of
+    one case is CaseAction.VIEW_ACCESS_LOG."""
+
+    @staticmethod
+    def visible_to(user: User) -> QuerySet[AuditEvent]:
+        if not AuditLogPolicy.allows(user, AuditLogAction.SEARCH):
+            return AuditEvent.objects.none()
+        own_cases = Case.objects.filter(owning_agency_id=user.agency_id).values("pk")
+        return AuditEvent.objects.filter(case_id__in=own_cases) | AuditEvent.objects.filter(
+            agency_id=user.agency_id
+        )
+
+    @staticmethod
+    def allows(user: User, action: AuditLogAction) -> bool:
+        return _in_an_agency(user) and user.role == Role.LOG_REVIEWER
+
+    @staticmethod
+    def check(user: User, action: AuditLogAction) -> None:
+        if not AuditLogPolicy.allows(user, action):
+            raise PermissionDenied

@@ -2,80 +2,33 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import date
 
-from django.contrib.auth.models import Permission
-from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from avhopp.audit import audit_denied, audit_record
-from avhopp.models import AuditAction, Role, User
+from avhopp.audit import audit_denied
+from avhopp.models import User
 from cases.identity import parse_identity_number
 from cases.models import (
     ACTIVE_INTERVENTION_STATUSES,
     OPEN_STATUSES,
     Case,
-    CaseGroupObjectPermission,
     CaseShare,
     Consent,
     Intervention,
-    ProtectionLevel,
 )
-from cases.policy import CaseAccess, CaseAction
+from cases.policy import CaseAccess, CaseAction, CasePolicy, view_grants
 from cases.presentation import CASE_ROW_COLUMNS
 
 
-def _sees_nothing(user: User) -> bool:
-    """Only a signed-in user of an agency sees cases: visibility is granted per agency."""
-    return not user.is_authenticated or user.agency_id is None
-
-
-def _visible_grants(user: User) -> QuerySet[CaseGroupObjectPermission]:
-    """The agency's view grants, less shares whose consent has run out (checked here at read
-    time, even before the periodic job revokes the grant).
-
-    Grants are made per agency (to its group), so the agency's group is read directly: a stray
-    group membership or a user-level grant never widens what a user sees. Group and permission
-    are plain values, not a join, so a list planned for its values (avhopp.database) estimates
-    the grant set from the statistics and can choose between the list's index and the grants.
-    """
-    expired_share = CaseShare.objects.filter(
-        case_id=OuterRef("content_object_id"),
-        agency_id=user.agency_id,
-        revoked_at__isnull=True,
-        expires_on__lt=timezone.localdate(),
-    )
-    return CaseGroupObjectPermission.objects.filter(
-        group_id=user.agency.group_id,
-        permission_id=_view_permission_id(),
-    ).exclude(Exists(expired_share))
-
-
-def _view_permission_id() -> int:
-    return _permission_id(ContentType.objects.get_for_model(Case).pk, "view_case")
-
-
-@functools.cache
-def _permission_id(content_type_id: int, codename: str) -> int:
-    # Keyed by the content type's id, whose own cache Django clears whenever the content
-    # types are (re)created, so a flushed test database never meets a stale id.
-    return Permission.objects.values_list("pk", flat=True).get(
-        content_type_id=content_type_id, codename=codename
-    )
-
-
 def cases_visible_to(user: User) -> QuerySet[Case]:
-    """Cases the user's agency holds a view grant for, in one SQL query: `id IN (grants)`,
-    which PostgreSQL runs as a semi-join on guardian's (group, permission, object) index."""
-    if _sees_nothing(user):
-        return Case.objects.none()
-    return Case.objects.filter(pk__in=_visible_grants(user).values("content_object_id"))
+    """Every read of cases starts from the policy's visible set."""
+    return CasePolicy.visible_to(user)
 
 
 def visible_case_ids(user: User) -> QuerySet:
@@ -83,12 +36,8 @@ def visible_case_ids(user: User) -> QuerySet:
     guardian's (group, permission, object) index alone: every grant row points at an
     existing case, so paging and counting the unfiltered list never reads the cases, and a
     deep page costs its offset in index entries, not a sort of every visible case."""
-    if _sees_nothing(user):
-        return Case.objects.none().values_list("pk", flat=True)
     return (
-        _visible_grants(user)
-        .order_by("-content_object_id")
-        .values_list("content_object_id", flat=True)
+        view_grants(user).order_by("-content_object_id").values_list("content_object_id", flat=True)
     )
 
 
@@ -112,18 +61,14 @@ def get_case_for_user(user: User, pk: int, action: CaseAction) -> CaseAccess:
             .first()
         )
     access = CaseAccess(case=case, user=user, share=share)
-    if not access.allows(action):
-        audit_record(
-            actor=user, action=AuditAction.ACCESS_DENIED, case_id=case.pk, reason=str(action)
-        )
-        raise PermissionDenied
+    access.check(action)
     return access
 
 
 def sharing_of_case(access: CaseAccess) -> tuple[list[Consent], list[CaseShare]]:
     """The person's consents and the case's active shares: the owning agency's to manage,
     and no one else's to see."""
-    if not access.is_owner:
+    if not access.allows(CaseAction.READ_OWNER_DETAILS):
         return [], []
     consents = Consent.objects.filter(individual_id=access.case.individual_id)
     shares = CaseShare.objects.filter(case_id=access.case.pk, revoked_at__isnull=True)
@@ -181,14 +126,6 @@ SORTABLE = {
 }
 
 
-def identity_search_allowed(user: User) -> Q:
-    """Protected people are found by number only by those who may reveal their identity."""
-    may_reveal = Q(responsible=user)
-    if user.role == Role.COORDINATOR:
-        may_reveal |= Q(owning_agency_id=user.agency_id)
-    return Q(individual__protection_level=ProtectionLevel.NONE) | may_reveal
-
-
 def _named(words: list[str]) -> Q:
     """Cases whose person's first or last name contains each word (the trigram index of
     migration 0003 serves it; callers filter by `cases_visible_to`)."""
@@ -209,7 +146,8 @@ def case_list(user: User, filters: CaseFilters) -> QuerySet[Case]:
         except ValidationError:  # not an identity number: search by name instead
             number = None
         if number:
-            cases = cases.filter(Q(individual__personnummer=number) & identity_search_allowed(user))
+            found_by_number = CasePolicy.found_by_identity_number(user)
+            cases = cases.filter(Q(individual__personnummer=number) & found_by_number)
         else:
             cases = cases.filter(_named(query.split()[:4]))
     if filters.status == "open":
@@ -274,7 +212,7 @@ def start_page_lists(user: User) -> dict[str, QuerySet[Case]]:
     """The three lists on each role's start page."""
     today = timezone.localdate()
     visible = cases_visible_to(user).select_related("individual").filter(status__in=OPEN_STATUSES)
-    mine = visible.filter(responsible=user) if user.role != Role.POLICE_OFFICER else visible
+    mine = visible if CasePolicy.follows_shared_cases(user) else visible.filter(responsible=user)
     return {
         "my_cases": mine.order_by("-opened_at")[:20],
         "overdue_reviews": visible.filter(threat_review_due__lt=today).order_by(

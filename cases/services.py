@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
 from avhopp.audit import audit_record
-from avhopp.models import Agency, AuditAction, Role
+from avhopp.models import Agency, AuditAction
 from cases.identity import birth_date_of
 from cases.models import (
     STATUSES_NEEDING_REASON,
@@ -25,10 +25,13 @@ from cases.models import (
     ConsentScope,
     Individual,
     Intervention,
+    InterventionStatus,
     JournalEntry,
+    ProtectionLevel,
     ThreatAssessment,
     allowed_transitions,
 )
+from cases.policy import CaseAction, CasePolicy
 
 if TYPE_CHECKING:
     from avhopp.models import User
@@ -36,8 +39,29 @@ if TYPE_CHECKING:
 
 
 @transaction.atomic
-def individual_create(*, by: User, **fields: Any) -> Individual:
-    individual = Individual(**fields)
+def individual_create(
+    *,
+    by: User,
+    first_name: str,
+    last_name: str,
+    personnummer: str | None = None,
+    birth_date: date | None = None,
+    gender: str = "",
+    protection_level: str = ProtectionLevel.NONE,
+    phone: str = "",
+    address: str = "",
+) -> Individual:
+    CasePolicy.require(by, CaseAction.CREATE)
+    individual = Individual(
+        first_name=first_name,
+        last_name=last_name,
+        personnummer=personnummer,
+        birth_date=birth_date,
+        gender=gender,
+        protection_level=protection_level,
+        phone=phone,
+        address=address,
+    )
     if individual.personnummer:
         individual.birth_date = birth_date_of(individual.personnummer)
         individual.reserve_number = None
@@ -56,16 +80,47 @@ def _next_reserve_number() -> str:
     return f"R{timezone.localdate():%Y}{secrets.randbelow(10**8):08d}"
 
 
+class Keep:
+    """The default of an update's arguments: leave the field as it is."""
+
+
+KEEP: Any = Keep()
+
+
 def _apply(instance: Any, fields: dict[str, Any], *, touched: tuple[str, ...] = ()) -> None:
-    """Set, validate against the model, and save only what changed."""
-    for name, value in fields.items():
+    """Set the fields given (not KEEP), validate against the model, and save only those."""
+    changed = {name: value for name, value in fields.items() if value is not KEEP}
+    for name, value in changed.items():
         setattr(instance, name, value)
     instance.full_clean()
-    instance.save(update_fields=[*fields, *touched])
+    instance.save(update_fields=[*changed, *touched])
 
 
 @transaction.atomic
-def individual_update(*, individual: Individual, by: User, case: Case, **fields: Any) -> None:
+def individual_update(
+    *,
+    individual: Individual,
+    by: User,
+    case: Case,
+    first_name: str = KEEP,
+    last_name: str = KEEP,
+    gender: str = KEEP,
+    protection_level: str = KEEP,
+    phone: str = KEEP,
+    address: str = KEEP,
+) -> None:
+    """The identity number is fixed once registered."""
+    CasePolicy.require(by, CaseAction.EDIT, case)
+    if individual.pk != case.individual_id:
+        raise ValidationError(_("Personen hör inte till ärendet."))
+    fields = {
+        "first_name": first_name,
+        "last_name": last_name,
+        "gender": gender,
+        "protection_level": protection_level,
+        "phone": phone,
+        "address": address,
+    }
     _apply(individual, fields)
     audit_record(
         actor=by,
@@ -85,8 +140,11 @@ def case_create(
     motivation_notes: str = "",
     responsible: User | None = None,
 ) -> Case:
-    if by.role not in {Role.SOCIAL_WORKER, Role.COORDINATOR} or by.agency is None:
-        raise ValidationError(_("Bara handläggare och samordnare kan lägga upp ärenden."))
+    CasePolicy.require(by, CaseAction.CREATE)
+    if responsible is not None:
+        CasePolicy.require(responsible, CaseAction.CREATE)
+        if responsible.agency_id != by.agency_id:
+            raise ValidationError(_("Den ansvariga måste höra till den egna myndigheten."))
     now = timezone.now()
     case = Case.objects.create(
         individual=individual,
@@ -113,13 +171,27 @@ def case_create(
 
 
 @transaction.atomic
-def case_update(*, case: Case, by: User, **fields: Any) -> None:
+def case_update(
+    *,
+    case: Case,
+    by: User,
+    motivation_notes: str = KEEP,
+    agreement_signed_on: date | None = KEEP,
+    agreement_conditions: str = KEEP,
+) -> None:
+    CasePolicy.require(by, CaseAction.EDIT, case)
+    fields = {
+        "motivation_notes": motivation_notes,
+        "agreement_signed_on": agreement_signed_on,
+        "agreement_conditions": agreement_conditions,
+    }
     _apply(case, fields, touched=("updated_at",))
     audit_record(actor=by, action=AuditAction.CASE_UPDATE, obj=case, case_id=case.pk)
 
 
 @transaction.atomic
 def case_change_status(*, case: Case, to_status: str, by: User, reason: str = "") -> None:
+    CasePolicy.require(by, CaseAction.EDIT, case)
     case = Case.objects.select_for_update().get(pk=case.pk)
     if to_status not in allowed_transitions(case.status):
         raise ValidationError(
@@ -155,8 +227,36 @@ def case_change_status(*, case: Case, to_status: str, by: User, reason: str = ""
 
 
 @transaction.atomic
-def intervention_create(*, case: Case, by: User, **fields: Any) -> Intervention:
-    intervention = Intervention(case=case, created_by=by, **fields)
+def intervention_create(
+    *,
+    case: Case,
+    by: User,
+    kind: str,
+    provider_agency: Agency | None = None,
+    provider_name: str = "",
+    status: str = InterventionStatus.PLANNED,
+    decision_date: date | None = None,
+    start_date: date | None = None,
+    end_date: date | None = None,
+    follow_up_date: date | None = None,
+    goal: str = "",
+    outcome: str = "",
+) -> Intervention:
+    CasePolicy.require(by, CaseAction.EDIT, case)
+    intervention = Intervention(
+        case=case,
+        created_by=by,
+        kind=kind,
+        provider_agency=provider_agency,
+        provider_name=provider_name,
+        status=status,
+        decision_date=decision_date,
+        start_date=start_date,
+        end_date=end_date,
+        follow_up_date=follow_up_date,
+        goal=goal,
+        outcome=outcome,
+    )
     intervention.full_clean()
     intervention.save()
     audit_record(
@@ -166,7 +266,34 @@ def intervention_create(*, case: Case, by: User, **fields: Any) -> Intervention:
 
 
 @transaction.atomic
-def intervention_update(*, intervention: Intervention, by: User, **fields: Any) -> None:
+def intervention_update(
+    *,
+    intervention: Intervention,
+    by: User,
+    kind: str = KEEP,
+    provider_agency: Agency | None = KEEP,
+    provider_name: str = KEEP,
+    status: str = KEEP,
+    decision_date: date | None = KEEP,
+    start_date: date | None = KEEP,
+    end_date: date | None = KEEP,
+    follow_up_date: date | None = KEEP,
+    goal: str = KEEP,
+    outcome: str = KEEP,
+) -> None:
+    CasePolicy.require(by, CaseAction.EDIT, intervention.case)
+    fields = {
+        "kind": kind,
+        "provider_agency": provider_agency,
+        "provider_name": provider_name,
+        "status": status,
+        "decision_date": decision_date,
+        "start_date": start_date,
+        "end_date": end_date,
+        "follow_up_date": follow_up_date,
+        "goal": goal,
+        "outcome": outcome,
+    }
     _apply(intervention, fields, touched=("updated_at",))
     audit_record(
         actor=by,
@@ -180,6 +307,7 @@ def intervention_update(*, intervention: Intervention, by: User, **fields: Any) 
 def journal_entry_create(
     *, case: Case, by: User, text: str, corrects: JournalEntry | None = None
 ) -> JournalEntry:
+    CasePolicy.require(by, CaseAction.EDIT, case)
     if corrects is not None and corrects.case_id != case.pk:
         raise ValidationError(_("Rättelsen måste gälla en anteckning i samma ärende."))
     entry = JournalEntry.objects.create(case=case, author=by, text=text, corrects=corrects)
@@ -188,10 +316,32 @@ def journal_entry_create(
 
 
 @transaction.atomic
-def threat_assessment_create(*, case: Case, by: User, **fields: Any) -> ThreatAssessment:
-    if by.role != Role.POLICE_OFFICER:
-        raise ValidationError(_("Bara polis kan göra hotbedömningar."))
-    assessment = ThreatAssessment(case=case, assessed_by=by, **fields)
+def threat_assessment_create(
+    *,
+    case: Case,
+    by: User,
+    level: str,
+    summary: str,
+    next_review_date: date,
+    details: str = "",
+    protected_address: bool = False,
+    relocation: bool = False,
+    personal_protection: bool = False,
+    other_measures: str = "",
+) -> ThreatAssessment:
+    CasePolicy.require(by, CaseAction.ADD_THREAT_ASSESSMENT, case)
+    assessment = ThreatAssessment(
+        case=case,
+        assessed_by=by,
+        level=level,
+        summary=summary,
+        details=details,
+        protected_address=protected_address,
+        relocation=relocation,
+        personal_protection=personal_protection,
+        other_measures=other_measures,
+        next_review_date=next_review_date,
+    )
     assessment.full_clean()
     assessment.save()
     # The newest assessment is the current one: copy its level onto the case for lists.
@@ -203,8 +353,33 @@ def threat_assessment_create(*, case: Case, by: User, **fields: Any) -> ThreatAs
 
 
 @transaction.atomic
-def consent_create(*, individual: Individual, case: Case, by: User, **fields: Any) -> Consent:
-    consent = Consent(individual=individual, created_by=by, **fields)
+def consent_create(
+    *,
+    individual: Individual,
+    case: Case,
+    by: User,
+    recipient: Agency,
+    given_on: date,
+    document_reference: str,
+    valid_until: date | None = None,
+    scope_interventions: bool = False,
+    scope_threat_level: bool = False,
+    scope_journal: bool = False,
+) -> Consent:
+    CasePolicy.require(by, CaseAction.SHARE, case)
+    if individual.pk != case.individual_id:
+        raise ValidationError(_("Personen hör inte till ärendet."))
+    consent = Consent(
+        individual=individual,
+        created_by=by,
+        recipient=recipient,
+        given_on=given_on,
+        valid_until=valid_until,
+        document_reference=document_reference,
+        scope_interventions=scope_interventions,
+        scope_threat_level=scope_threat_level,
+        scope_journal=scope_journal,
+    )
     consent.full_clean()
     consent.save()
     audit_record(
@@ -219,7 +394,12 @@ def consent_create(*, individual: Individual, case: Case, by: User, **fields: An
 
 @transaction.atomic
 def consent_withdraw(*, consent: Consent, by: User | None, case: Case | None = None) -> None:
-    """Withdrawal takes effect at once: every share resting on the consent is revoked."""
+    """Withdrawal takes effect at once: every share resting on the consent is revoked.
+    `by` None is the person's withdrawal recorded by the system (no case at hand)."""
+    if by is not None:
+        if case is None or consent.individual_id != case.individual_id:
+            raise ValidationError(_("Samtycket hör inte till ärendet."))
+        CasePolicy.require(by, CaseAction.SHARE, case)
     consent.withdrawn_at = timezone.now()
     consent.save(update_fields=["withdrawn_at"])
     audit_record(
@@ -253,6 +433,7 @@ def case_share(
     scopes: frozenset[ConsentScope] = frozenset(),
 ) -> CaseShare:
     """Share on a current consent covering the agency, or on a recorded legal basis."""
+    CasePolicy.require(by, CaseAction.SHARE, case)
     if agency.pk == case.owning_agency_id:
         raise ValidationError(_("Ärendet tillhör redan den myndigheten."))
     if CaseShare.objects.filter(case=case, agency=agency, revoked_at__isnull=True).exists():
@@ -294,6 +475,7 @@ def case_share(
 
 @transaction.atomic
 def case_unshare(*, share: CaseShare, by: User) -> None:
+    CasePolicy.require(by, CaseAction.SHARE, share.case)
     _revoke(share, by=by, reason="unshared")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from avhopp.audit import audit_event, audit_record, audit_record_all
 from avhopp.database import planned_for_values
 from avhopp.models import AuditAction
+from avhopp.panels import panels_for
 from avhopp.redirects import safe_next
 from avhopp.twofactor import require_recent_authentication
 from cases import services
@@ -37,7 +38,7 @@ from cases.masking import shown_identity
 from cases.models import ConsentScope, Intervention, JournalEntry
 from cases.parts import PAGE_SIZE as PARTS_PAGE_SIZE
 from cases.parts import PARTS, THREAT_ASSESSMENTS
-from cases.policy import CaseAccess, CaseAction, role_reads_case_content
+from cases.policy import SECTION_ACTIONS, CaseAccess, CaseAction, CasePolicy
 from cases.presentation import case_rows
 from cases.reasons import reason_is_fresh, remember_reason
 from cases.selectors import (
@@ -65,8 +66,7 @@ def _revealed(request: HttpRequest, access: CaseAccess) -> bool:
 @login_required
 @planned_for_values()
 def case_list_view(request: HttpRequest) -> HttpResponse:
-    if not role_reads_case_content(request.user):
-        raise PermissionDenied
+    CasePolicy.check(request.user, CaseAction.LIST)
     form = CaseFilterForm(request.GET or None)
     filters = CaseFilters(**_filter_values(form))
     page = case_page(request.user, filters, request.GET.get("page"), size=PAGE_SIZE)
@@ -101,8 +101,7 @@ def _filter_values(form: CaseFilterForm) -> dict[str, str]:
 @planned_for_values()
 def case_create_view(request: HttpRequest) -> HttpResponse:
     """Search first, so a person already registered is found rather than duplicated."""
-    if request.user.role not in {"social_worker", "coordinator"}:
-        raise PermissionDenied
+    CasePolicy.check(request.user, CaseAction.CREATE)
     search_form = CaseFilterForm(request.GET or None)
     matches = []
     if search_form.is_bound and search_form.is_valid() and search_form.cleaned_data["q"]:
@@ -150,8 +149,8 @@ def case_detail_view(request: HttpRequest, access: CaseAccess) -> HttpResponse:
         "case": case,
         "identity": shown_identity(case.individual, revealed=revealed),
         "may_edit": access.allows(CaseAction.EDIT),
+        "may_read_owner_details": access.allows(CaseAction.READ_OWNER_DETAILS),
         "may_share": access.allows(CaseAction.SHARE),
-        "may_refer": access.allows(CaseAction.REFER),
         "may_reveal": case.individual.is_protected
         and access.allows(CaseAction.REVEAL_IDENTITY)
         and not revealed,
@@ -164,7 +163,7 @@ def case_detail_view(request: HttpRequest, access: CaseAccess) -> HttpResponse:
         **{part.name: part.preview(access) for part in shown},
     }
     context["consents"], context["shares"] = sharing_of_case(access)
-    context["referrals"] = _referrals_for(access)
+    context["panels"] = panels_for("case_detail", request, access)
     _audit_case_read(request, access, threat_details=THREAT_ASSESSMENTS in shown)
     return render(request, "cases/case_detail.html", context)
 
@@ -174,8 +173,8 @@ def case_detail_view(request: HttpRequest, access: CaseAccess) -> HttpResponse:
 def case_part_view(request: HttpRequest, access: CaseAccess, part_name: str) -> HttpResponse:
     """All of one part of a case, newest first, a page at a time."""
     part = PARTS[part_name]
-    if not part.shown_to(access):
-        raise PermissionDenied
+    if part.scope is not None:
+        access.check(SECTION_ACTIONS[part.scope])
     number = request.GET.get("page")
     if (wanted := _int_or_none(request.GET.get("visa"))) is not None:
         number = part.page_number_of(access, wanted) or number
@@ -223,12 +222,6 @@ def _audit_case_read(request: HttpRequest, access: CaseAccess, *, threat_details
             )
         )
     audit_record_all(events)
-
-
-def _referrals_for(access: CaseAccess):
-    from referrals.selectors import referrals_of_case
-
-    return referrals_of_case(access)
 
 
 @login_required

@@ -7,3 +7,8 @@ from django.utils.translation import gettext_lazy as _
 class ReferralsConfig(AppConfig):
     name = "referrals"
     verbose_name = _("Remisser")
+
+    def ready(self) -> None:
+        from referrals.panels import register_panels
+
+        register_panels()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
@@ -17,12 +17,14 @@ from avhopp.audit import audit_record
 from avhopp.models import AuditAction
 from cases.masking import shown_identity
 from cases.models import Case, ConsentScope
+from cases.policy import CaseAction, CasePolicy
 from referrals.models import DocumentKind, Referral, ReferralStatus
 from referrals.pdf import render_pdf
+from referrals.policy import ReferralAction, ReferralPolicy
 from referrals.storage import write_document
 
 if TYPE_CHECKING:
-    from avhopp.models import User
+    from avhopp.models import Agency, User
     from cases.models import Consent
 
 logger = logging.getLogger(__name__)
@@ -42,23 +44,61 @@ def sections_allowed(consent: Consent | None) -> set[str]:
 
 
 @transaction.atomic
-def referral_create(*, case: Case, by: User, **fields: Any) -> Referral:
-    consent = fields.get("consent")
+def referral_create(
+    *,
+    case: Case,
+    by: User,
+    kind: str = DocumentKind.REFERRAL,
+    contact_person: str,
+    consent: Consent | None = None,
+    summary: str = "",
+    to_agency: Agency | None = None,
+    external_recipient: str = "",
+    intervention_kind: str = "",
+    reason: str = "",
+    requested_start: date | None = None,
+    include_interventions: bool = False,
+    include_threat_level: bool = False,
+    include_journal: bool = False,
+    overall_responsibility: str = "",
+    next_follow_up: date | None = None,
+) -> Referral:
+    CasePolicy.require(by, CaseAction.REFER, case)
     if consent is not None and (
         not consent.is_current()
         or consent.individual_id != case.individual_id
-        or (fields.get("to_agency") and consent.recipient_id != fields["to_agency"].pk)
+        or (to_agency and consent.recipient_id != to_agency.pk)
     ):
         raise ValidationError(_("Samtycket gäller inte den här personen och mottagaren."))
-    if fields.get("kind") == DocumentKind.SIP and (
+    if kind == DocumentKind.SIP and (
         consent is None or not consent.covers(ConsentScope.INTERVENTIONS)
     ):
         raise ValidationError(_("En SIP kräver ett samtycke som täcker insatser."))
+    sections = {
+        "include_interventions": include_interventions,
+        "include_threat_level": include_threat_level,
+        "include_journal": include_journal,
+    }
     allowed = sections_allowed(consent)
-    for field in SECTION_SCOPES:
-        if fields.get(field) and field not in allowed:
-            raise ValidationError(_("Samtycket täcker inte alla valda avsnitt."))
-    referral = Referral(case=case, from_agency=case.owning_agency, created_by=by, **fields)
+    if any(included and field not in allowed for field, included in sections.items()):
+        raise ValidationError(_("Samtycket täcker inte alla valda avsnitt."))
+    referral = Referral(
+        case=case,
+        from_agency=case.owning_agency,
+        created_by=by,
+        kind=kind,
+        to_agency=to_agency,
+        external_recipient=external_recipient,
+        intervention_kind=intervention_kind,
+        reason=reason,
+        summary=summary,
+        requested_start=requested_start,
+        contact_person=contact_person,
+        consent=consent,
+        overall_responsibility=overall_responsibility,
+        next_follow_up=next_follow_up,
+        **sections,
+    )
     referral.full_clean()
     referral.save()
     audit_record(actor=by, action=AuditAction.REFERRAL_CREATE, obj=referral, case_id=case.pk)
@@ -89,6 +129,7 @@ def enqueue_generation(referral_id: int) -> bool:
 
 @transaction.atomic
 def referral_retry(*, referral: Referral, by: User) -> None:
+    ReferralPolicy.require(by, ReferralAction.SEND, referral)
     referral = Referral.objects.select_for_update().get(pk=referral.pk)
     if referral.status != ReferralStatus.FAILED:
         raise ValidationError(_("Bara en misslyckad remiss kan försökas igen."))
@@ -202,6 +243,7 @@ def referral_html(*, referral_id: int) -> str:
 
 @transaction.atomic
 def referral_send(*, referral: Referral, by: User) -> None:
+    ReferralPolicy.require(by, ReferralAction.SEND, referral)
     referral = Referral.objects.select_for_update().get(pk=referral.pk)
     if referral.status != ReferralStatus.READY:
         raise ValidationError(_("Remissen kan skickas först när dokumentet är klart."))
@@ -212,6 +254,7 @@ def referral_send(*, referral: Referral, by: User) -> None:
 
 @transaction.atomic
 def referral_answer(*, referral: Referral, by: User, accepted: bool, comment: str) -> None:
+    ReferralPolicy.require(by, ReferralAction.ANSWER, referral)
     referral = Referral.objects.select_for_update().get(pk=referral.pk)
     if referral.status != ReferralStatus.SENT or referral.to_agency_id != by.agency_id:
         raise ValidationError(_("Remissen kan inte besvaras nu."))

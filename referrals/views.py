@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -16,12 +16,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from avhopp.audit import audit_record
 from avhopp.database import planned_for_values
-from avhopp.models import AuditAction, Role
+from avhopp.models import AuditAction
 from cases.checkpoint import case_view, outside_reason_redirect
-from cases.policy import CONTENT_ROLES, CaseAccess, CaseAction
+from cases.policy import CaseAccess, CaseAction
 from referrals import services
 from referrals.forms import AnswerForm, ReferralForm, SipForm
 from referrals.models import DocumentKind, ReferralStatus
+from referrals.policy import ReferralAction, ReferralPolicy
 from referrals.selectors import get_referral_for_user, referrals_visible_to
 from referrals.storage import read_document
 
@@ -59,7 +60,7 @@ def _create(request, access: CaseAccess, form_class, kind: DocumentKind, title: 
 
 @login_required
 def referral_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
-    referral = get_referral_for_user(request.user, pk)
+    referral = get_referral_for_user(request.user, pk, ReferralAction.VIEW)
     if gate := outside_reason_redirect(request, referral.case):
         return gate
     audit_record(
@@ -68,15 +69,16 @@ def referral_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         obj=referral,
         case_id=referral.case_id,
     )
-    is_receiver = referral.to_agency_id == request.user.agency_id
+    may_answer = ReferralPolicy.allows(request.user, ReferralAction.ANSWER, referral)
     return render(
         request,
         "referrals/referral_detail.html",
         {
             "referral": referral,
             "is_sender": referral.from_agency_id == request.user.agency_id,
+            "may_send": ReferralPolicy.allows(request.user, ReferralAction.SEND, referral),
             "answer_form": AnswerForm()
-            if is_receiver and referral.status == ReferralStatus.SENT
+            if may_answer and referral.status == ReferralStatus.SENT
             else None,
         },
     )
@@ -86,7 +88,7 @@ def referral_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @login_required
 def referral_status_view(request: HttpRequest, pk: int) -> JsonResponse:
-    referral = get_referral_for_user(request.user, pk)
+    referral = get_referral_for_user(request.user, pk, ReferralAction.VIEW)
     return JsonResponse(
         {
             "status": referral.status,
@@ -100,7 +102,7 @@ def referral_status_view(request: HttpRequest, pk: int) -> JsonResponse:
 @require_GET
 @login_required
 def referral_download_view(request: HttpRequest, pk: int) -> HttpResponse:
-    referral = get_referral_for_user(request.user, pk)
+    referral = get_referral_for_user(request.user, pk, ReferralAction.VIEW)
     if gate := outside_reason_redirect(request, referral.case):
         return gate
     if not referral.document_path:
@@ -137,9 +139,7 @@ def _sender_action(
     request: HttpRequest, pk: int, action: Callable[..., None], done: str
 ) -> HttpResponse:
     """A state change only the sending agency's coordinators may make."""
-    referral = get_referral_for_user(request.user, pk)
-    if referral.from_agency_id != request.user.agency_id or request.user.role != Role.COORDINATOR:
-        raise PermissionDenied
+    referral = get_referral_for_user(request.user, pk, ReferralAction.SEND)
     try:
         action(referral=referral, by=request.user)
     except ValidationError as error:
@@ -152,9 +152,7 @@ def _sender_action(
 @require_POST
 @login_required
 def referral_answer_view(request: HttpRequest, pk: int) -> HttpResponse:
-    referral = get_referral_for_user(request.user, pk)
-    if referral.to_agency_id != request.user.agency_id:
-        raise PermissionDenied
+    referral = get_referral_for_user(request.user, pk, ReferralAction.ANSWER)
     form = AnswerForm(request.POST)
     if form.is_valid():
         try:
@@ -172,7 +170,7 @@ def referral_answer_view(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "referrals/referral_detail.html",
-        {"referral": referral, "is_sender": False, "answer_form": form},
+        {"referral": referral, "is_sender": False, "may_send": False, "answer_form": form},
         status=400,
     )
 
@@ -181,8 +179,7 @@ def referral_answer_view(request: HttpRequest, pk: int) -> HttpResponse:
 @planned_for_values()
 def referral_dashboard_view(request: HttpRequest) -> HttpResponse:
     """Sent referrals by status, and the inbox of referrals addressed to my agency."""
-    if request.user.role not in CONTENT_ROLES:
-        raise PermissionDenied
+    ReferralPolicy.check(request.user, ReferralAction.LIST)
     visible = referrals_visible_to(request.user).select_related("to_agency", "from_agency")
     sent = visible.filter(from_agency_id=request.user.agency_id)
     groups = [

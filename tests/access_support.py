@@ -42,6 +42,7 @@ from referrals import services as referral_services
 from referrals.models import DocumentKind, Referral, ReferralStatus
 from referrals.storage import write_document
 from tests.conftest import AgencyFactory
+from tests.support import assess_threat
 
 # --- The expectation table ------------------------------------------------------------------
 
@@ -445,9 +446,9 @@ def fill_case(case: Case, size: int, worker: User, officer: User, provider: Agen
         previous = services.journal_entry_create(
             case=case, by=worker, text=f"Anteckning {index}", corrects=previous
         )
-        services.threat_assessment_create(
-            case=case,
-            by=officer,
+        assess_threat(
+            case,
+            officer,
             level="low",
             summary=f"Sammanfattning {index}",
             details=f"Detaljer {index}",

@@ -176,23 +176,27 @@ def case(make_case: Callable[..., Case], worker: User) -> Case:
 
 
 @pytest.fixture
-def share_with(coordinator: User) -> Callable[..., Any]:
-    """Share a case with an agency on a fresh consent covering the given scopes."""
+def share_with(coordinator: User, make_user: Callable[..., User]) -> Callable[..., Any]:
+    """Share a case with an agency on a fresh consent covering the given scopes, by a
+    coordinator of the owning agency."""
 
     def share(
         case: Case, agency: Agency, scopes: frozenset[ConsentScope] = frozenset(ConsentScope)
     ):
+        by = coordinator
+        if case.owning_agency_id != coordinator.agency_id:
+            by = make_user(case.owning_agency, Role.COORDINATOR)
         consent = services.consent_create(
             individual=case.individual,
             case=case,
-            by=coordinator,
+            by=by,
             recipient=agency,
             given_on=timezone.localdate() - timedelta(days=1),
             valid_until=timezone.localdate() + timedelta(days=180),
             document_reference="SAM-1",
             **{f"scope_{scope.value}": True for scope in scopes},
         )
-        return services.case_share(case=case, agency=agency, by=coordinator, consent=consent)
+        return services.case_share(case=case, agency=agency, by=by, consent=consent)
 
     return share
 

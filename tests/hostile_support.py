@@ -390,6 +390,7 @@ def stage(
     settings: Any,
     tmp_path: Any,
     make_case: Callable[..., Case],
+    make_user: Callable[..., User],
     share_with: Callable[..., CaseShare],
     worker: User,
     colleague: User,
@@ -423,7 +424,8 @@ def stage(
     foreign_intervention = services.intervention_create(
         case=foreign, by=outsider, kind="work", provider_name="Annan", goal="Annat"
     )
-    foreign_referral = ready_referral(foreign, outsider, prison_agency)
+    foreign_coordinator = make_user(other_municipality, Role.COORDINATOR)
+    foreign_referral = ready_referral(foreign, foreign_coordinator, prison_agency)
     foreign_user = User.objects.create_user(
         "foreignworker", password=PASSWORD, agency=other_municipality, role=Role.SOCIAL_WORKER
     )

@@ -157,6 +157,7 @@ def test_a_grant_to_a_single_user_does_not_open_a_case(
 def test_the_grant_ids_agree_with_the_visible_cases(
     make_case: Callable[..., Case],
     worker: User,
+    coordinator: User,
     officer: User,
     police_agency: Agency,
     share_with: Callable[..., CaseShare],
@@ -169,7 +170,7 @@ def test_the_grant_ids_agree_with_the_visible_cases(
     CaseShare.objects.filter(pk=expiring.pk).update(
         expires_on=timezone.localdate() - timedelta(days=1)
     )
-    services.case_unshare(share=share_with(revoked, police_agency), by=worker)
+    services.case_unshare(share=share_with(revoked, police_agency), by=coordinator)
     assert list(cases_visible_to(officer)) == [active]
     assert list(visible_case_ids(officer)) == [active.pk]
     newest_first = cases_visible_to(worker).order_by("-pk").values_list("pk", flat=True)

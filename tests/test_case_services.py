@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -19,6 +19,7 @@ from cases.models import (
     ThreatAssessment,
     ThreatLevel,
 )
+from tests.support import assess_threat
 
 pytestmark = pytest.mark.django_db
 
@@ -120,12 +121,10 @@ def test_birth_date_is_derived_from_the_number(case: Case) -> None:
 
 def test_threat_assessment_supersedes_and_sets_the_case_level(case: Case, officer) -> None:
     review = timezone.localdate() + timedelta(days=30)
-    services.threat_assessment_create(
-        case=case, by=officer, level=ThreatLevel.LOW, summary="Låg", next_review_date=review
-    )
-    services.threat_assessment_create(
-        case=case,
-        by=officer,
+    assess_threat(case, officer, level=ThreatLevel.LOW, summary="Låg", next_review_date=review)
+    assess_threat(
+        case,
+        officer,
         level=ThreatLevel.SEVERE,
         summary="Allvarlig",
         next_review_date=review,
@@ -138,7 +137,7 @@ def test_threat_assessment_supersedes_and_sets_the_case_level(case: Case, office
 
 
 def test_only_police_record_threat_assessments(case: Case, worker) -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(PermissionDenied):
         services.threat_assessment_create(
             case=case,
             by=worker,
@@ -189,6 +188,6 @@ def test_follow_up_overdue_only_while_active(case: Case, worker) -> None:
 
 def test_only_social_workers_and_coordinators_open_cases(officer, worker) -> None:
     person = services.individual_create(by=worker, first_name="A", last_name="B")
-    with pytest.raises(ValidationError):
+    with pytest.raises(PermissionDenied):
         services.case_create(by=officer, individual=person, referral_source="police")
     assert officer.role == Role.POLICE_OFFICER

@@ -13,6 +13,7 @@ from avhopp.models import AuditAction, AuditEvent
 from cases import services
 from cases.models import Case, CaseStatus, Individual, InterventionKind, ThreatLevel
 from tests.conftest import make_personnummer
+from tests.support import assess_threat
 
 pytestmark = pytest.mark.django_db
 
@@ -45,9 +46,9 @@ def test_list_search_by_name_and_number(login, worker, make_case) -> None:
 
 def test_list_filters(login, worker, officer, make_case) -> None:
     quiet, threatened = make_case(worker, first_name="Lugn"), make_case(worker, first_name="Hot")
-    services.threat_assessment_create(
-        case=threatened,
-        by=officer,
+    assess_threat(
+        threatened,
+        officer,
         level=ThreatLevel.HIGH,
         summary="s",
         next_review_date=timezone.localdate() + timedelta(days=1),
@@ -345,7 +346,7 @@ def test_start_page_lists(login, worker, officer, make_case) -> None:
         threat_review_due=timezone.localdate() - timedelta(days=2)
     )
     response = login(worker).get("/")
-    lists = response.context["lists"]
+    lists = next(panel["lists"] for panel in response.context["panels"] if "lists" in panel)
     assert list(lists["my_cases"]) == [mine]
     assert list(lists["overdue_reviews"]) == [mine]
     assert list(lists["overdue_follow_ups"]) == []

@@ -37,6 +37,7 @@ from referrals.models import DocumentKind, Referral, ReferralStatus
 from referrals.selectors import referrals_of_case, referrals_visible_to
 from referrals.storage import read_document
 from referrals.tasks import generate_document
+from tests.support import assess_threat
 
 # Captured before any test patches it: the broker test needs the real publisher.
 REAL_ENQUEUE = services.enqueue_generation
@@ -139,9 +140,9 @@ def pdf_pages(referral: Referral) -> list[str]:
 
 
 def threat_assessment(case: Case, officer: User) -> None:
-    case_services.threat_assessment_create(
-        case=case,
-        by=officer,
+    assess_threat(
+        case,
+        officer,
         level=ThreatLevel.HIGH,
         summary=THREAT_SUMMARY,
         details=THREAT_DETAILS,

@@ -30,6 +30,7 @@ from cases.models import (
 from cases.policy import CaseAction
 from cases.selectors import get_case_for_user, sharing_of_case
 from cases.tasks import expire_consents
+from tests.support import assess_threat
 
 GOAL = "Målet är körkort och fast anställning på Hemköps lager"
 PROVIDER = "Arbetsträning Kvarnholmen"
@@ -47,9 +48,9 @@ def full_case(case: Case, worker: User, officer: User) -> Case:
         case=case, by=worker, kind="work", provider_name=PROVIDER, goal=GOAL
     )
     services.journal_entry_create(case=case, by=worker, text=JOURNAL)
-    services.threat_assessment_create(
-        case=case,
-        by=officer,
+    assess_threat(
+        case,
+        officer,
         level="elevated",
         summary=SUMMARY,
         details="Endast för polis",

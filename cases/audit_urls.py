@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from avhopp import audit_views
+from cases import audit_views
 
 app_name = "audit"
 

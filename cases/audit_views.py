@@ -7,7 +7,6 @@ from datetime import datetime, time, timedelta
 from itertools import chain
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -15,14 +14,14 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from avhopp.audit import audit_record
-from avhopp.audit_forms import AuditSearchForm
-from avhopp.audit_selectors import audit_events_visible_to, case_readers
 from avhopp.database import planned_for_values
-from avhopp.models import AuditAction, AuditEvent, Role
+from avhopp.models import AuditAction, AuditEvent
 from avhopp.twofactor import require_recent_authentication
+from cases.audit_forms import AuditSearchForm
+from cases.audit_selectors import audit_events_visible_to, case_readers
 from cases.checkpoint import case_view
 from cases.models import Individual
-from cases.policy import CaseAccess, CaseAction
+from cases.policy import AuditLogAction, AuditLogPolicy, CaseAccess, CaseAction
 
 CSV_COLUMNS = [
     "occurred_at",
@@ -41,8 +40,7 @@ CSV_COLUMNS = [
 
 
 def _searched_events(request: HttpRequest, form: AuditSearchForm) -> QuerySet[AuditEvent]:
-    if request.user.role != Role.LOG_REVIEWER:
-        raise PermissionDenied
+    AuditLogPolicy.check(request.user, AuditLogAction.SEARCH)
     events = audit_events_visible_to(request.user)
     if not form.is_valid():
         return events.none()
