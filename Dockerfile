@@ -14,19 +14,26 @@ RUN apt-get update \
 
 WORKDIR /app
 
+# The runtime dependencies only: the dev extra (pytest, playwright, locust, ruff, ...) is
+# in requirements-dev.lock, which the image never installs.
 COPY requirements.lock ./
 RUN pip install -r requirements.lock
 
 COPY . .
-# Keep local state out of the image even without a .dockerignore.
-RUN rm -rf .venv data .git .pytest_cache .ruff_cache
+# Keep local state, and the development-only code and data (the devdata app with the demo
+# loader and the seeds, the tests, the benchmark, the load test), out of the image even
+# without a .dockerignore.
+RUN rm -rf .venv data .git .pytest_cache .ruff_cache \
+    devdata tests bench loadtest requirements-dev.lock
 
-# Build-time only settings: a throwaway key (not production mode, so nothing is
-# required from the runtime environment). Static files are collected into the
-# image's /data/staticfiles (STATIC_ROOT lives under AVHOPP_DATA_DIR); WhiteNoise
-# also serves through the finders, so a stale copy in an older volume is harmless.
+# Build-time only settings: production mode (devdata is not installed, and is not in the
+# image), with a throwaway key and host name that the runtime environment replaces. Static
+# files are collected into the image's /data/staticfiles (STATIC_ROOT lives under
+# AVHOPP_DATA_DIR); WhiteNoise also serves through the finders, so a stale copy in an older
+# volume is harmless.
 ENV AVHOPP_DATA_DIR=/data
-RUN DJANGO_SECRET_KEY=build-time-dummy-not-used-at-runtime \
+RUN DJANGO_ENV=production DJANGO_ALLOWED_HOSTS=build.invalid \
+    DJANGO_SECRET_KEY=build-time-dummy-key-never-used-at-runtime-only-for-collectstatic \
     sh -c 'python manage.py compilemessages --ignore=.venv -v 0 \
         && python manage.py collectstatic --noinput -v 0'
 

@@ -3,7 +3,7 @@
 #   make install   system packages (apt, only when missing), .venv, translations
 #   make run       migrate, load demo data, serve on http://127.0.0.1:8000/
 #   make test      ruff + pytest against private PostgreSQL/Redis (scripts/test.sh)
-#   make lock      regenerate requirements.lock from pyproject.toml
+#   make lock      regenerate requirements.lock and requirements-dev.lock from pyproject.toml
 #   make bench     seed (if needed) and benchmark at national scale (BENCH_CASES=10000)
 #   make bench-growth  the pages at N = 10,000 and 100,000 timed side by side
 #   make loadtest  50 simulated users for 2 minutes against gunicorn (scripts/loadtest.sh)
@@ -33,8 +33,10 @@ system-deps:
 $(VPY):
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): requirements.lock | $(VPY)
-	$(VPY) -m pip install --disable-pip-version-check -q -r requirements.lock
+# The development set: the runtime lock plus the dev extra (tests, lint, the load test; the
+# demo loader lives in the development-only devdata app). The image installs requirements.lock.
+$(STAMP): requirements.lock requirements-dev.lock | $(VPY)
+	$(VPY) -m pip install --disable-pip-version-check -q -r requirements-dev.lock
 	touch $@
 
 run: install
@@ -75,18 +77,11 @@ bench-growth: install
 	DATABASE_URL="$(BENCH_LARGE_DATABASE_URL)" BENCH_SMALL_DATABASE_URL="$(BENCH_SMALL_DATABASE_URL)" \
 		REDIS_URL="$$REDIS_URL" BENCH_REQUESTS=$(BENCH_REQUESTS) $(VPY) bench/growth.py
 
-# Resolve pyproject's direct dependencies (plus the dev extra) in a throwaway
-# venv and freeze the full set. The project itself is not installed (it is not
-# a distributable package), only its declared requirements.
+# Resolve pyproject's dependencies, and them plus the dev extra, into requirements.lock and
+# requirements-dev.lock (scripts/lock.sh). LOCK_KEEP=1 keeps the versions pinned now.
+LOCK_KEEP ?= 0
 lock:
-	@set -eu; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
-	$(PYTHON) -m venv "$$tmp/venv"; \
-	"$$tmp/venv/bin/python" -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; print("\n".join(p["dependencies"] + p["optional-dependencies"]["dev"]))' > "$$tmp/reqs.txt"; \
-	"$$tmp/venv/bin/pip" install --disable-pip-version-check -q -r "$$tmp/reqs.txt"; \
-	"$$tmp/venv/bin/pip" freeze --disable-pip-version-check \
-		| grep -viE '^avhopp([=@ ]|$$)' > "$$tmp/requirements.lock"; \
-	mv "$$tmp/requirements.lock" requirements.lock; \
-	echo "requirements.lock updated"
+	PYTHON=$(PYTHON) LOCK_KEEP=$(LOCK_KEEP) bash scripts/lock.sh
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

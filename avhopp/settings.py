@@ -126,6 +126,15 @@ INSTALLED_APPS = [
     "axes",
     "csp",
 ]
+# Development data (load_demo, seed_scale, seed_loadtest, totp_code) lives in its own app,
+# never installed in production and left out of the production image.
+if not PRODUCTION:
+    if not (BASE_DIR / "devdata" / "apps.py").is_file():
+        raise ImproperlyConfigured(
+            f"DJANGO_ENV={ENVIRONMENT} needs the devdata app, which this copy lacks (the "
+            "production image leaves it out): set DJANGO_ENV=production."
+        )
+    INSTALLED_APPS.append("devdata")
 
 MIDDLEWARE = [
     "avhopp.middleware.HeaderHygieneMiddleware",

@@ -13,9 +13,8 @@ from django.test import Client
 from django.utils import timezone
 
 from avhopp.models import Agency, AgencyKind, Role, User
-from cases import services
-from cases.identity import luhn_check_digit
 from cases.models import Case, ConsentScope, ProtectionLevel, ReferralSource
+from devdata.factories import identity_number, new_case, share_on_consent
 from tests.support import sign_in, verify_second_factor
 
 # Django refuses ORM calls from a thread with a running event loop; Playwright's sync API
@@ -23,6 +22,8 @@ from tests.support import sign_in, verify_second_factor
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 PASSWORD = "Correct-horse-battery-9"
+# A valid personnummer for a birth date and a three-digit serial (the tests' name for it).
+make_personnummer = identity_number
 
 # Fixtures and helpers shared by the sections of the access matrix and of the hostile-input
 # tests (tests/test_access_*.py, tests/test_hostile_*.py). Loaded as plugins, so their fixtures
@@ -34,11 +35,6 @@ pytest_plugins = ("tests.access_support", "tests.hostile_support")
 def _fast_password_hashing(settings: Any) -> None:
     # Production hashing is deliberately slow; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def make_personnummer(born: date, serial: int) -> str:
-    nine = f"{born:%y%m%d}{serial:03d}"
-    return f"{born:%Y%m%d}{serial:03d}{luhn_check_digit(nine)}"
 
 
 class AgencyFactory(factory.django.DjangoModelFactory):
@@ -151,18 +147,15 @@ def make_case(db: None) -> Callable[..., Case]:
         address: str = "Storgatan 1, 151 00 Södertälje",
         responsible: User | None = None,
     ) -> Case:
-        individual = services.individual_create(
-            by=by,
+        return new_case(
+            by,
             first_name=first_name,
             last_name=last_name,
-            personnummer=make_personnummer(born, next(_serial)),
+            born=born,
+            serial=next(_serial),
             protection_level=protection_level,
             address=address,
             phone="070-123 45 67",
-        )
-        return services.case_create(
-            by=by,
-            individual=individual,
             referral_source=ReferralSource.POLICE,
             responsible=responsible,
         )
@@ -186,17 +179,15 @@ def share_with(coordinator: User, make_user: Callable[..., User]) -> Callable[..
         by = coordinator
         if case.owning_agency_id != coordinator.agency_id:
             by = make_user(case.owning_agency, Role.COORDINATOR)
-        consent = services.consent_create(
-            individual=case.individual,
-            case=case,
+        return share_on_consent(
+            case,
             by=by,
             recipient=agency,
+            reference="SAM-1",
             given_on=timezone.localdate() - timedelta(days=1),
             valid_until=timezone.localdate() + timedelta(days=180),
-            document_reference="SAM-1",
             **{f"scope_{scope.value}": True for scope in scopes},
         )
-        return services.case_share(case=case, agency=agency, by=by, consent=consent)
 
     return share
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from django.test import Client
@@ -14,6 +16,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from avhopp.models import User
 from avhopp.twofactor import REAUTH_AT
+
+REPO = Path(__file__).resolve().parent.parent
 
 # A Celery worker for tests: one task at a time, no chatter with other workers.
 WORKER_ARGS = [
@@ -30,6 +34,24 @@ WORKER_ARGS = [
 ]
 
 TEST_TOTP_KEY = "3132333435363738393031323334353637383930"
+
+
+def production_env(**extra: str) -> dict[str, str]:
+    """This process's environment with production settings instead of its own, for a
+    subprocess that runs manage.py or imports the settings as a deployment would."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "AVHOPP_"))
+    }
+    env.update(
+        DJANGO_ENV="production",
+        DJANGO_SECRET_KEY="x" * 20 + "production-secret-for-the-deploy-check-only" + "y" * 10,
+        DJANGO_ALLOWED_HOSTS="avhopp.example.se",
+        AVHOPP_DATA_DIR=str(REPO / "data" / "deploy-check"),
+    )
+    env.update(extra)
+    return env
 
 
 def authenticator_of(user: User) -> TOTPDevice:

@@ -33,7 +33,7 @@ import redis
 import requests
 from django_otp.oath import totp
 
-from avhopp.management.commands.load_demo import DEMO_PASSWORD, DEMO_TOTP_KEY
+from devdata.demo import DEMO_PASSWORD, DEMO_TOTP_KEY
 from tests.support import WORKER_ARGS, stop_processes
 
 

@@ -233,7 +233,7 @@ def test_other_errors_answer_a_plain_500(
 def test_a_demo_user_logs_in_with_the_printed_code(client: Client) -> None:
     import io
 
-    from avhopp.management.commands.load_demo import DEMO_PASSWORD
+    from devdata.demo import DEMO_PASSWORD
 
     call_command("load_demo", stdout=io.StringIO())
     printed = io.StringIO()

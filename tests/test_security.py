@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from avhopp.middleware import SESSION_SEEN, SESSION_STARTED
 from avhopp.models import AuditAction, AuditEvent, User
 from tests.conftest import PASSWORD
-from tests.support import current_code
+from tests.support import current_code, production_env
 
 pytestmark = pytest.mark.django_db
 REPO = Path(__file__).resolve().parent.parent
@@ -184,27 +183,11 @@ def test_no_template_has_inline_script_or_style() -> None:
         assert "<style" not in text, template
 
 
-def _production_env(**extra: str) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "AVHOPP_"))
-    }
-    env.update(
-        DJANGO_ENV="production",
-        DJANGO_SECRET_KEY="x" * 20 + "production-secret-for-the-deploy-check-only" + "y" * 10,
-        DJANGO_ALLOWED_HOSTS="avhopp.example.se",
-        AVHOPP_DATA_DIR=str(REPO / "data" / "deploy-check"),
-    )
-    env.update(extra)
-    return env
-
-
 def test_deploy_check_with_production_settings_is_clean() -> None:
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=REPO,
-        env=_production_env(),
+        env=production_env(),
         capture_output=True,
         text=True,
         timeout=120,
@@ -221,7 +204,7 @@ def test_production_refuses_unsafe_settings(extra: dict[str, str]) -> None:
     result = subprocess.run(
         [sys.executable, "manage.py", "check"],
         cwd=REPO,
-        env=_production_env(**extra),
+        env=production_env(**extra),
         capture_output=True,
         text=True,
         timeout=120,

@@ -18,8 +18,8 @@ from cases.models import (
     Intervention,
     ThreatAssessment,
 )
-from cases.seeding import INTENSIVE_CASE_EXTRA_NOTES, INTENSIVE_CASE_INTERVENTIONS
 from cases.selectors import cases_visible_to
+from devdata.seeding import INTENSIVE_CASE_EXTRA_NOTES, INTENSIVE_CASE_INTERVENTIONS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,7 +10,7 @@ from django.db import connection
 
 from avhopp.models import Agency
 from cases.models import Case
-from cases.seeding import SEED_PASSWORD, Plan, Seeder, truncate_all
+from devdata.seeding import SEED_PASSWORD, Plan, Seeder, truncate_all
 
 
 class Command(BaseCommand):

@@ -1,9 +1,10 @@
 """A realistic national dataset for benchmarks: `manage.py seed_scale --cases N`.
 
-Agencies and users go through the ORM's bulk_create (a few thousand rows, and every model
-field gets its default). The big tables are written with PostgreSQL COPY through psycopg 3,
-with explicit ids so the rows can refer to each other without a round trip per row.
-Everything is generated from a fixed random seed, so two runs with the same N are equal.
+Agencies and users are made by the development loaders' shared builders (devdata/factories.py:
+bulk_create, a few thousand rows, and every model field gets its default). The big tables are
+written with PostgreSQL COPY through psycopg 3, with explicit ids so the rows can refer to each
+other without a round trip per row, and with the shared names and identity numbers. Everything
+is generated from a fixed random seed, so two runs with the same N are equal.
 """
 
 from __future__ import annotations
@@ -17,12 +18,11 @@ from typing import Any
 
 from django.apps import apps
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Permission
 from django.db import connection, models, transaction
 from django.utils import timezone
 
 from avhopp.models import Agency, AgencyKind, AuditAction, AuditEvent, Role, User
-from cases.identity import luhn_check_digit
 from cases.models import (
     Case,
     CaseGroupObjectPermission,
@@ -40,6 +40,15 @@ from cases.models import (
     ReferralSource,
     ThreatAssessment,
     ThreatLevel,
+)
+from devdata.factories import (
+    FIRST_NAMES,
+    LAST_NAMES,
+    AgencySpec,
+    UserSpec,
+    ensure_agencies,
+    ensure_users,
+    identity_number,
 )
 from referrals.models import Referral, ReferralStatus
 
@@ -80,25 +89,6 @@ _PLACE_HEADS = [
 _PLACE_TAILS = [
     "by", "vik", "köping", "holm", "sund", "berga", "hult", "fors", "näs", "stad", "torp",
     "ås", "dal", "å", "hamn", "tuna", "landa", "ryd",
-]  # fmt: skip
-FIRST_NAMES = [
-    "Adam", "Ahmed", "Ali", "Alexander", "Amir", "Anton", "Axel", "Elias", "Emil", "Erik",
-    "Filip", "Gustav", "Hassan", "Hugo", "Isak", "Jakob", "Jonathan", "Karl", "Leo", "Liam",
-    "Linus", "Lucas", "Ludvig", "Mohammed", "Noah", "Oliver", "Omar", "Oscar", "Rasmus",
-    "Sebastian", "Theo", "Viktor", "William", "Yusuf", "Zakaria", "Alva", "Amina", "Ebba",
-    "Elin", "Ella", "Emma", "Fatima", "Hanna", "Ida", "Julia", "Leila", "Maja", "Moa",
-    "Nora", "Sara", "Sofia", "Tilde", "Wilma", "Yasmin", "Dragan", "Mehmet", "Nikola",
-    "Samir", "Tobias", "Marcus",
-]  # fmt: skip
-LAST_NAMES = [
-    "Andersson", "Johansson", "Karlsson", "Nilsson", "Eriksson", "Larsson", "Olsson",
-    "Persson", "Svensson", "Gustafsson", "Pettersson", "Jonsson", "Jansson", "Hansson",
-    "Bengtsson", "Jönsson", "Lindberg", "Jakobsson", "Magnusson", "Lindström", "Olofsson",
-    "Lindqvist", "Lindgren", "Berg", "Axelsson", "Bergström", "Lundberg", "Lind", "Lundgren",
-    "Lundqvist", "Mattsson", "Berglund", "Fredriksson", "Sandberg", "Henriksson", "Ali",
-    "Mohammed", "Hassan", "Ahmed", "Abdi", "Yilmaz", "Kaya", "Nguyen", "Popović", "Nowak",
-    "Haddad", "Khalil", "Omar", "Ibrahim", "Jovanović", "Forsberg", "Sjöberg", "Wallin",
-    "Engström", "Eklund", "Danielsson", "Lundin", "Håkansson", "Björk", "Holm",
 ]  # fmt: skip
 STREETS = ["Storgatan", "Kyrkogatan", "Skolgatan", "Järnvägsgatan", "Parkvägen", "Ringvägen"]
 
@@ -364,22 +354,11 @@ class Seeder:
                     "",
                 )
             )
-        groups = Group.objects.bulk_create([Group(name=f"agency:{row[0]}") for row in rows])
-        agencies = Agency.objects.bulk_create(
-            [
-                Agency(
-                    name=name,
-                    kind=kind,
-                    municipality_code=code,
-                    region=region,
-                    address=f"Box {100 + i}, {rng.randint(100, 989)} {rng.randint(10, 99)}",
-                    group=group,
-                )
-                for i, ((name, kind, code, region), group) in enumerate(
-                    zip(rows, groups, strict=True)
-                )
-            ]
-        )
+        specs = []
+        for i, row in enumerate(rows):
+            post_code = f"{rng.randint(100, 989)} {rng.randint(10, 99)}"
+            specs.append(AgencySpec(*row, address=f"Box {100 + i}, {post_code}"))
+        agencies = ensure_agencies(specs)
         self.municipalities = [a for a in agencies if a.kind == AgencyKind.SOCIAL_SERVICES]
         self.police = {a.region: a for a in agencies if a.kind == AgencyKind.POLICE}
         self.prison = next(a for a in agencies if a.kind == AgencyKind.PRISON_PROBATION)
@@ -394,21 +373,11 @@ class Seeder:
 
     def users(self) -> int:
         plan, rng = self.plan, self.rng
-        password = make_password(SEED_PASSWORD)
-        users: list[User] = []
+        specs: list[UserSpec] = []
 
         def add(agency: Agency, role: str, username: str) -> None:
-            users.append(
-                User(
-                    username=username,
-                    password=password,
-                    first_name=rng.choice(FIRST_NAMES),
-                    last_name=rng.choice(LAST_NAMES),
-                    email=f"{username}@example.se",
-                    agency=agency,
-                    role=role,
-                )
-            )
+            first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+            specs.append(UserSpec(username, first, last, agency, role, f"{username}@example.se"))
 
         per = plan.users_per_municipality
         roles = (
@@ -430,15 +399,7 @@ class Seeder:
         for number, agency in enumerate(self.civil):
             for index in range(2):
                 add(agency, Role.COORDINATOR, f"org{number:02d}_{index}")
-        created = User.objects.bulk_create(users, batch_size=1000)
-        through = User.groups.through
-        through.objects.bulk_create(
-            [
-                through(user_id=user.pk, group_id=self.agencies_by_id[user.agency_id].group_id)
-                for user in created
-            ],
-            batch_size=2000,
-        )
+        created = list(ensure_users(specs, password=make_password(SEED_PASSWORD)).values())
         self.staff: dict[int, dict[str, list[int]]] = {}
         for user in created:
             self.staff.setdefault(user.agency_id, {}).setdefault(user.role, []).append(user.pk)
@@ -470,10 +431,11 @@ class Seeder:
                 if rng.random() < 0.01:  # identity unknown: a reserve number
                     reserve = f"R{self.today:%Y}{pk:08d}"
                 else:
-                    day = born.day + (60 if rng.random() < 0.02 else 0)  # samordningsnummer
+                    coordination = rng.random() < 0.02  # a samordningsnummer
                     while True:
-                        nine = f"{born:%y%m}{day:02d}{rng.randrange(1000):03d}"
-                        number = f"{born:%Y}{nine[2:]}{luhn_check_digit(nine)}"
+                        number = identity_number(
+                            born, rng.randrange(1000), coordination=coordination
+                        )
                         if number not in taken:
                             taken.add(number)
                             personnummer = number
