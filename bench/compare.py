@@ -293,6 +293,11 @@ def main() -> None:
     server = Server(os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE).rsplit("/", 1)[0])
     commit = git("rev-parse", "--verify", f"{args.rev}^{{commit}}")
     short = git("rev-parse", "--short", commit)
+    head = {  # as the HEAD side starts: the working tree, with what is not committed yet
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "subject": git("log", "-1", "--format=%s", "HEAD"),
+        "dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
+    }
     with checkout_of(commit) as rev_checkout:
         rev_url, head_url, applied = prepare_databases(server, rev_checkout, short, args.cases)
         # Translations compiled in both checkouts, as `make install` compiles HEAD's.
@@ -303,11 +308,7 @@ def main() -> None:
         "commit": short,
         "subject": git("log", "-1", "--format=%s", commit),
     }
-    data["head"] = {
-        "commit": git("rev-parse", "--short", "HEAD"),
-        "subject": git("log", "-1", "--format=%s", "HEAD"),
-        "dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
-    }
+    data["head"] = head
     data["migrations"] = {"applied": applied, **migration_changes(commit)}
     data["databases"] = [rev_url.rsplit("/", 1)[1], head_url.rsplit("/", 1)[1]]
     from bench.env import RESULTS
