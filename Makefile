@@ -6,6 +6,7 @@
 #   make lock      regenerate requirements.lock and requirements-dev.lock from pyproject.toml
 #   make bench     seed (if needed) and benchmark at national scale (BENCH_CASES=10000)
 #   make bench-growth  the pages at N = 10,000 and 100,000 timed side by side
+#   make bench-compare REV=<commit>  the pages for REV and HEAD timed side by side
 #   make loadtest  50 simulated users for 2 minutes against gunicorn (scripts/loadtest.sh)
 #   make lint | format | clean
 
@@ -76,6 +77,16 @@ bench-growth: install
 	@set -eu; eval "$$(bash scripts/test-services.sh start)"; \
 	DATABASE_URL="$(BENCH_LARGE_DATABASE_URL)" BENCH_SMALL_DATABASE_URL="$(BENCH_SMALL_DATABASE_URL)" \
 		REDIS_URL="$$REDIS_URL" BENCH_REQUESTS=$(BENCH_REQUESTS) $(VPY) bench/growth.py
+
+# HEAD against another revision, side by side: the pages timed for both checkouts against one
+# dataset (seeded by REV's code, copied and migrated for HEAD), request by request in turn.
+# Writes bench-results/compare.md. E.g. make bench-compare REV=HEAD~3 BENCH_REQUESTS=20
+.PHONY: bench-compare
+bench-compare: install
+	@set -eu; test -n "$(REV)" || { echo "Usage: make bench-compare REV=<commit>" >&2; exit 2; }; \
+	eval "$$(bash scripts/test-services.sh start)"; \
+	BENCH_DATABASE_URL="$(BENCH_DATABASE_URL)" REDIS_URL="$$REDIS_URL" BENCH_CASES=$(BENCH_CASES) \
+		BENCH_REQUESTS=$(BENCH_REQUESTS) $(VPY) bench/compare.py "$(REV)"
 
 # Resolve pyproject's dependencies, and them plus the dev extra, into requirements.lock and
 # requirements-dev.lock (scripts/lock.sh). LOCK_KEEP=1 keeps the versions pinned now.

@@ -7,11 +7,12 @@ every round, so both meet the same fast and slow seconds of a machine whose spee
 one pair of runs to the next with no change in the code.
 
 Needs both datasets (`make bench` and `make bench BENCH_CASES=100000`): DATABASE_URL is the
-larger, BENCH_SMALL_DATABASE_URL the smaller. The page rows are `bench/run.py`'s; the list's
+larger, BENCH_SMALL_DATABASE_URL the smaller. The pages are `bench/pages.py`'s; the list's
 permission-filtered queryset (count and page) is timed the same way. Writes
 bench-results/growth.md and bench-results/growth.json.
 """
 
+# ruff: noqa: E402 (the app is imported after Django is set up)
 from __future__ import annotations
 
 import json
@@ -25,7 +26,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import run as bench  # first: it sets Django up on DATABASE_URL
+from bench import env
+
+env.setup()
 
 # isort: split
 import dj_database_url
@@ -33,8 +36,13 @@ from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.utils import timezone
 
 from avhopp.database import planned_for_values
+from bench.dataset import Actors
+from bench.pages import page_probes, queryset_lists
+from bench.report import machine
+from bench.timing import summary, time_in_rounds
 from cases.models import Case
 from cases.selectors import case_page
 from cases.views import PAGE_SIZE
@@ -72,18 +80,17 @@ def open_dataset(database: BaseDatabaseWrapper) -> Dataset:
     dataset = Dataset(database)
     dataset.use()
     dataset.cases = Case.objects.count()
-    actors = bench.Actors()
-    dataset.probes = bench.page_probes(actors)
-    for role, user in (("social worker", actors.worker), ("police officer", actors.officer)):
-        for label, _params, qs in bench.LIST_ROWS:
-            filters, page = qs(actors, user)
+    actors = Actors()
+    dataset.probes = page_probes(actors)
+    for page in queryset_lists(actors):
+        filters, number = page.listing  # type: ignore[misc]
 
-            def read(user: Any = user, filters: Any = filters, page: int = page) -> Any:
-                return case_page(user, filters, str(page), size=PAGE_SIZE)
+        def read(user: Any = page.user, filters: Any = filters, number: int = number) -> Any:
+            return case_page(user, filters, str(number), size=PAGE_SIZE)
 
-            with planned_for_values():
-                shown = len(read().object_list)
-            dataset.probes.append(QuerysetProbe(role, f"{label}, queryset", read, shown))
+        with planned_for_values():
+            shown = len(read().object_list)
+        dataset.probes.append(QuerysetProbe(page.role, f"{page.label}, queryset", read, shown))
     return dataset
 
 
@@ -104,27 +111,22 @@ def same_ids(small: Dataset, large: Dataset) -> bool:
 
 
 def time_side_by_side(small: Dataset, large: Dataset, requests: int, warmup: int) -> dict:
-    gauge: list[float] = []
-    for number in range(warmup + requests):
-        order = (small, large) if number % 2 == 0 else (large, small)
-        for index in range(len(small.probes)):
-            for dataset in order:
-                dataset.use()
-                elapsed = dataset.probes[index].get()
-                if number >= warmup:
-                    dataset.probes[index].samples.append(elapsed)
-        if number >= warmup:
-            gauge.append(bench.gauge_sample())
-        if number % 20 == 19:
-            print(f"  round {number + 1} of {warmup + requests}", flush=True)
-    return {**bench.summary(gauge), "min": min(gauge) * 1000}
+    def measure(dataset: Dataset, index: int) -> float:
+        dataset.use()
+        return dataset.probes[index].get()
+
+    samples, gauge = time_in_rounds([small, large], len(small.probes), requests, warmup, measure)
+    for dataset, timed in zip((small, large), samples, strict=True):
+        for probe, values in zip(dataset.probes, timed, strict=True):
+            probe.samples = values
+    return gauge
 
 
 def rows_of(small: Dataset, large: Dataset) -> list[dict[str, Any]]:
     rows = []
     for a, b in zip(small.probes, large.probes, strict=True):
         assert a.role == b.role and a.label.split(" (")[0] == b.label.split(" (")[0]
-        one, other = bench.summary(a.samples), bench.summary(b.samples)
+        one, other = summary(a.samples), summary(b.samples)
         rows.append(
             {
                 "page": b.label,
@@ -212,17 +214,17 @@ def main() -> None:
     gauge = time_side_by_side(small, large, requests, warmup)
     data = {
         "cases": [small.cases, large.cases],
-        "when": bench.timezone.now().strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": bench.machine(),
+        "when": timezone.now().strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(),
         "requests": requests,
         "warmup": warmup,
         "gauge": gauge,
         "rows": rows_of(small, large),
     }
-    bench.RESULTS.mkdir(exist_ok=True)
-    (bench.RESULTS / "growth.json").write_text(json.dumps(data, indent=2))
+    env.RESULTS.mkdir(exist_ok=True)
+    (env.RESULTS / "growth.json").write_text(json.dumps(data, indent=2))
     text = report(data)
-    (bench.RESULTS / "growth.md").write_text(text)
+    (env.RESULTS / "growth.md").write_text(text)
     print()
     print(text)
 
