@@ -62,10 +62,6 @@ class Agency(models.Model):
             self.group.save(update_fields=["name"])
         super().save(*args, **kwargs)
 
-    @property
-    def is_police(self) -> bool:
-        return self.kind == AgencyKind.POLICE
-
 
 class Role(models.TextChoices):
     SOCIAL_WORKER = "social_worker", _("Handläggare")
@@ -105,10 +101,6 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
-
-    @property
-    def is_police(self) -> bool:
-        return self.role == Role.POLICE_OFFICER
 
 
 class AuditAction(models.TextChoices):
