@@ -1,15 +1,13 @@
 """Prepared statements on PostgreSQL, and the pages whose queries must not use them.
 
 Most of a page's queries look rows up by key: the session, the user, a case and what hangs
-off it. PostgreSQL spends longer planning those than running them (0.8 ms against 0.1 ms for
-a case with its person, agency and worker at N = 100,000), so psycopg prepares each statement
-once it has run a few times on a connection and PostgreSQL reuses a generic plan.
+off it. PostgreSQL spends longer planning those than running them, so psycopg prepares each
+statement once it has run a few times on a connection and PostgreSQL reuses a generic plan.
 
 A generic plan is made without the values, and that is wrong for lists, whose best plan does
-depend on them: how many cases an agency holds, how many people a name matches. A name search
-went from 51 to 90 ms when its plan was made for another agency's search. Views that list or
-search run under `planned_for_values`, whose statements are planned at every execution, as
-they were before.
+depend on them: how many cases an agency holds, how many people a name matches (a name search
+planned for another agency's search took almost twice as long). Views that list or search run
+under `planned_for_values`, whose statements are planned at every execution.
 """
 
 from __future__ import annotations
