@@ -36,6 +36,7 @@ from cases.presentation import (
     intervention_rows,
     journal_rows,
     status_change_rows,
+    threat_assessment_rows,
 )
 
 PREVIEW_SIZE = 10  # newest items of each part on the case page
@@ -153,6 +154,7 @@ THREAT_ASSESSMENTS = CasePart(
     ConsentScope.THREAT_LEVEL,
     lambda case_id: ThreatAssessment.objects.filter(case_id=case_id),
     THREAT_ASSESSMENT_COLUMNS,
+    rows=threat_assessment_rows,
     police_columns=("details",),
 )
 JOURNAL = CasePart(

@@ -26,6 +26,7 @@ from cases.models import (
     InterventionKind,
     InterventionStatus,
     JournalEntry,
+    ThreatAssessment,
     ThreatLevel,
 )
 
@@ -170,6 +171,36 @@ def journal_rows(entries: Iterable[JournalEntry]) -> list[JournalRow]:
             corrects_created=_minute(entry.corrects.created_at) if entry.corrects_id else "",
         )
         for entry in entries
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class ThreatAssessmentRow:
+    level: str
+    assessed: str
+    assessor: str
+    summary: SafeString  # escaped, line breaks as <br>
+    measures: str
+    next_review: str
+    details: SafeString | None  # None unless loaded: only for readers who may see them
+
+
+def threat_assessment_rows(assessments: Iterable[ThreatAssessment]) -> list[ThreatAssessmentRow]:
+    """Rows for assessments loaded with their assessor (cases.parts.THREAT_ASSESSMENT_COLUMNS,
+    and `details` only for a reader who may see them)."""
+    return [
+        ThreatAssessmentRow(
+            level=ThreatLevel(item.level).label,
+            assessed=_iso(timezone.localtime(item.assessed_at).date()),
+            assessor=str(item.assessed_by),
+            summary=linebreaksbr(item.summary, autoescape=True),
+            measures=", ".join(item.measures),
+            next_review=_iso(item.next_review_date),
+            details=None
+            if "details" in item.get_deferred_fields()
+            else linebreaksbr(item.details, autoescape=True),
+        )
+        for item in assessments
     ]
 
 
