@@ -200,6 +200,15 @@ class Case(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("cases:detail", args=[self.pk])
 
+    # The choices' enum labels, for lists that show many cases (see AuditEvent.action_label).
+    @property
+    def status_label(self) -> str:
+        return CaseStatus(self.status).label
+
+    @property
+    def threat_level_label(self) -> str:
+        return ThreatLevel(self.threat_level).label if self.threat_level else ""
+
     @property
     def reference(self) -> str:
         return f"AVH-{self.opened_at:%Y}-{self.pk:06d}"

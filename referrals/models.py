@@ -124,6 +124,10 @@ class Referral(models.Model):
         return f"REM-{self.created_at:%Y}-{self.pk:06d}"
 
     @property
+    def status_label(self) -> str:
+        return ReferralStatus(self.status).label
+
+    @property
     def recipient_display(self) -> str:
         return self.to_agency.name if self.to_agency_id else self.external_recipient
 

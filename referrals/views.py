@@ -92,7 +92,7 @@ def referral_status_view(request: HttpRequest, pk: int) -> JsonResponse:
     return JsonResponse(
         {
             "status": referral.status,
-            "label": referral.get_status_display(),
+            "label": referral.status_label,
             "pending": referral.is_pending,
         }
     )
