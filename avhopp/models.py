@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser, Group, UserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -62,6 +63,25 @@ class Agency(models.Model):
             self.group.save(update_fields=["name"])
         super().save(*args, **kwargs)
 
+    def clean(self) -> None:
+        super().clean()
+        if self.pk is None or self.kind not in AgencyKind.values:
+            return
+        misfits = self.users.exclude(role__in=roles_of_kind(self.kind)).exclude(role="")
+        if misfits.exists():
+            raise ValidationError(
+                {
+                    "kind": _(
+                        "Myndigheten har användare med roller som inte finns hos %(kind)s: "
+                        "%(users)s."
+                    )
+                    % {
+                        "kind": AgencyKind(self.kind).label,
+                        "users": ", ".join(misfits.values_list("username", flat=True)[:10]),
+                    }
+                }
+            )
+
 
 class Role(models.TextChoices):
     SOCIAL_WORKER = "social_worker", _("Handläggare")
@@ -69,6 +89,43 @@ class Role(models.TextChoices):
     POLICE_OFFICER = "police_officer", _("Polis")
     LOG_REVIEWER = "log_reviewer", _("Loggkontrollant")
     AGENCY_ADMIN = "agency_admin", _("Myndighetsadministratör")
+
+
+# Which roles exist in which kind of agency. Only a municipality's social services own cases
+# and have social workers; only the police have police officers. The database holds its own
+# copy (avhopp migration 0004), so a change here needs a migration too.
+ROLES_BY_AGENCY_KIND: dict[str, frozenset[str]] = {
+    AgencyKind.SOCIAL_SERVICES: frozenset(
+        {Role.SOCIAL_WORKER, Role.COORDINATOR, Role.LOG_REVIEWER, Role.AGENCY_ADMIN}
+    ),
+    AgencyKind.POLICE: frozenset({Role.POLICE_OFFICER, Role.LOG_REVIEWER, Role.AGENCY_ADMIN}),
+    **{
+        kind: frozenset({Role.COORDINATOR, Role.LOG_REVIEWER, Role.AGENCY_ADMIN})
+        for kind in (
+            AgencyKind.PRISON_PROBATION,
+            AgencyKind.SIS,
+            AgencyKind.SOCIALSTYRELSEN,
+            AgencyKind.CIVIL_SOCIETY,
+            AgencyKind.OTHER,
+        )
+    },
+}
+
+
+def roles_of_kind(kind: str) -> list[str]:
+    """The roles an agency of this kind may give, in the order of `Role`."""
+    allowed = ROLES_BY_AGENCY_KIND.get(kind, frozenset())
+    return [role for role in Role.values if role in allowed]
+
+
+def role_fits_agency(role: str, agency: Agency) -> bool:
+    return role in ROLES_BY_AGENCY_KIND.get(agency.kind, frozenset())
+
+
+def role_misfit_message(agency: Agency) -> str:
+    return _("Den rollen finns inte hos en myndighet av typen %(kind)s.") % {
+        "kind": AgencyKind(agency.kind).label
+    }
 
 
 class AgencyUserManager(UserManager):
@@ -101,6 +158,15 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+    def clean(self) -> None:
+        super().clean()
+        if (
+            self.agency_id is not None
+            and self.role
+            and not role_fits_agency(self.role, self.agency)
+        ):
+            raise ValidationError({"role": role_misfit_message(self.agency)})
 
 
 class AuditAction(models.TextChoices):

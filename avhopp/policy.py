@@ -10,11 +10,14 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import QuerySet
 
-from avhopp.models import Role, User
+from avhopp.models import AgencyKind, Role, User
 
 
 class UserAction(models.TextChoices):
     MANAGE = "manage"  # list, create, change and end the sessions of users
+    # Change a user's role or deactivate them: never one's own, so an admin can neither raise
+    # their own access nor lock their agency out of its user administration.
+    CHANGE_ACCESS = "change_access"
 
 
 class UserPolicy:
@@ -30,9 +33,20 @@ class UserPolicy:
         is_admin = (
             user.is_authenticated and user.agency_id is not None and user.role == Role.AGENCY_ADMIN
         )
-        return is_admin and (obj is None or obj.agency_id == user.agency_id)
+        own_agency = obj is None or obj.agency_id == user.agency_id
+        if action == UserAction.CHANGE_ACCESS:
+            return is_admin and obj is not None and own_agency and obj.pk != user.pk
+        return is_admin and own_agency
 
     @staticmethod
     def check(user: User, action: UserAction, obj: User | None = None) -> None:
         if not UserPolicy.allows(user, action, obj):
             raise PermissionDenied
+
+
+def agency_kind(user: User) -> AgencyKind | None:
+    """The kind of the user's agency (None without one): what a role may do can depend on it,
+    a role being valid only in some kinds of agency (avhopp.models.ROLES_BY_AGENCY_KIND)."""
+    if not user.is_authenticated or user.agency_id is None:
+        return None
+    return AgencyKind(user.agency.kind)

@@ -22,7 +22,7 @@ def user_create(
     last_name: str = "",
     email: str = "",
 ) -> User:
-    """A user of the admin's own agency."""
+    """A user of the admin's own agency, in a role that agency's kind has (User.clean)."""
     UserPolicy.check(by, UserAction.MANAGE)
     user = User(
         agency=by.agency,
@@ -43,8 +43,11 @@ def user_create(
 @transaction.atomic
 def user_update(*, user: User, by: User, role: str, is_active: bool) -> None:
     """A deactivated user's sessions stop working at the next request, because the
-    authentication backend refuses inactive users."""
+    authentication backend refuses inactive users. The role must exist in the user's agency
+    (User.clean); nobody changes their own role or deactivates themselves."""
     UserPolicy.check(by, UserAction.MANAGE, user)
+    if (role, is_active) != (user.role, user.is_active):
+        UserPolicy.check(by, UserAction.CHANGE_ACCESS, user)
     user.role, user.is_active = role, is_active
     user.full_clean()
     user.save(update_fields=["role", "is_active"])

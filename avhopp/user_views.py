@@ -14,8 +14,17 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from avhopp import services
-from avhopp.models import Role, User
+from avhopp.models import Agency, Role, User, role_misfit_message, roles_of_kind
 from avhopp.policy import UserAction, UserPolicy
+
+
+def _limit_roles(field: forms.ChoiceField, agency: Agency, *, blank: bool) -> None:
+    """Offer only the roles of the agency's kind; any other posted role is refused with a
+    message saying why."""
+    offered = [(role, Role(role).label) for role in roles_of_kind(agency.kind)]
+    field.choices = [("", "---------"), *offered] if blank else offered
+    # Django formats this message with the posted value; it names none.
+    field.error_messages["invalid_choice"] = role_misfit_message(agency).replace("%", "%%")
 
 
 class UserCreateForm(forms.ModelForm):
@@ -27,9 +36,10 @@ class UserCreateForm(forms.ModelForm):
         model = User
         fields = ["username", "first_name", "last_name", "email", "role"]
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: object, agency: Agency, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.fields["role"].required = True  # every agency user has a role
+        _limit_roles(self.fields["role"], agency, blank=True)
 
     def clean(self) -> dict[str, object]:
         data = super().clean()
@@ -48,12 +58,27 @@ class UserUpdateForm(forms.Form):
     role = forms.ChoiceField(label=gettext_lazy("Roll"), choices=Role.choices)
     is_active = forms.BooleanField(label=gettext_lazy("Aktiv"), required=False)
 
+    def __init__(self, *args: object, edited: User, by: User, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.edited, self.by = edited, by
+        _limit_roles(self.fields["role"], edited.agency, blank=False)
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean()
+        if UserPolicy.allows(self.by, UserAction.CHANGE_ACCESS, self.edited):
+            return data
+        if "role" in data and data["role"] != self.edited.role:
+            self.add_error("role", _("Du kan inte ändra din egen roll."))
+        if "is_active" in data and data["is_active"] != self.edited.is_active:
+            self.add_error("is_active", _("Du kan inte inaktivera dig själv."))
+        return data
+
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def user_list_view(request: HttpRequest) -> HttpResponse:
     UserPolicy.check(request.user, UserAction.MANAGE)
-    form = UserCreateForm(request.POST or None)
+    form = UserCreateForm(request.POST or None, agency=request.user.agency)
     if request.method == "POST" and form.is_valid():
         services.user_create(by=request.user, **form.cleaned_data)
         messages.success(request, _("Användaren är skapad."))
@@ -73,15 +98,15 @@ def user_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     UserPolicy.check(request.user, UserAction.MANAGE)
     user = get_object_or_404(UserPolicy.visible_to(request.user), pk=pk)
     form = UserUpdateForm(
-        request.POST or None, initial={"role": user.role, "is_active": user.is_active}
+        request.POST or None,
+        initial={"role": user.role, "is_active": user.is_active},
+        edited=user,
+        by=request.user,
     )
     if request.method == "POST" and form.is_valid():
-        if user == request.user and not form.cleaned_data["is_active"]:
-            form.add_error("is_active", _("Du kan inte inaktivera dig själv."))
-        else:
-            services.user_update(user=user, by=request.user, **form.cleaned_data)
-            messages.success(request, _("Användaren är sparad."))
-            return redirect("users:list")
+        services.user_update(user=user, by=request.user, **form.cleaned_data)
+        messages.success(request, _("Användaren är sparad."))
+        return redirect("users:list")
     return render(
         request,
         "avhopp/user_edit.html",

@@ -21,7 +21,8 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from avhopp.audit import audit_record
-from avhopp.models import AuditAction, AuditEvent, Role
+from avhopp.models import AgencyKind, AuditAction, AuditEvent, Role
+from avhopp.policy import agency_kind
 from cases.models import Case, CaseGroupObjectPermission, CaseShare, ConsentScope, ProtectionLevel
 
 if TYPE_CHECKING:
@@ -78,7 +79,12 @@ class CasePolicy:
         if case is None:
             if action == CaseAction.LIST:
                 return role in _CONTENT_ROLES
-            return action == CaseAction.CREATE and role in _WRITER_ROLES
+            # Only a municipality's social services register people and own cases.
+            return (
+                action == CaseAction.CREATE
+                and role in _WRITER_ROLES
+                and agency_kind(user) == AgencyKind.SOCIAL_SERVICES
+            )
         is_owner = case.owning_agency_id == user.agency_id
         if action == CaseAction.VIEW_ACCESS_LOG:
             return is_owner and role in _LOG_ROLES
@@ -95,9 +101,9 @@ class CasePolicy:
                 return is_owner or _covers(share, action)
             case CaseAction.READ_THREAT_LEVEL:
                 # The police read the assessments they are responsible for.
-                return is_owner or role == Role.POLICE_OFFICER or _covers(share, action)
+                return is_owner or _is_police(user) or _covers(share, action)
             case CaseAction.VIEW_THREAT_DETAILS | CaseAction.ADD_THREAT_ASSESSMENT:
-                return role == Role.POLICE_OFFICER
+                return _is_police(user)
             case CaseAction.SHARE | CaseAction.REFER:
                 return is_owner and role == Role.COORDINATOR
             case CaseAction.REVEAL_IDENTITY:
@@ -147,7 +153,7 @@ class CasePolicy:
     def follows_shared_cases(user: User) -> bool:
         """The police follow every case shared with them; the others the cases they are
         responsible for (the start page's own cases)."""
-        return user.role == Role.POLICE_OFFICER
+        return _is_police(user)
 
 
 @dataclass(frozen=True)
@@ -201,6 +207,16 @@ def _permission_id(content_type_id: int, codename: str) -> int:
 def _in_an_agency(user: User) -> bool:
     """Only a signed-in user of an agency sees cases: visibility is granted per agency."""
     return user.is_authenticated and user.agency_id is not None
+
+
+def _is_police(user: User) -> bool:
+    """A police officer of a police agency: the role alone is not enough, so a role given in
+    the wrong kind of agency (which the database refuses too) opens nothing."""
+    return (
+        _in_an_agency(user)
+        and user.role == Role.POLICE_OFFICER
+        and agency_kind(user) == AgencyKind.POLICE
+    )
 
 
 def _covers(share: CaseShare | None, action: CaseAction) -> bool:

@@ -364,7 +364,7 @@ class Stage:
 
 @pytest.fixture
 def prison_officer(make_user: Callable[..., User], prison_agency: Agency) -> User:
-    return make_user(prison_agency, Role.SOCIAL_WORKER, username="kvvhandlaggare")
+    return make_user(prison_agency, Role.COORDINATOR, username="kvvhandlaggare")
 
 
 @pytest.fixture
