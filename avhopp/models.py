@@ -208,6 +208,7 @@ class AuditAction(models.TextChoices):
     SECOND_FACTOR_FAILED = "2fa_failed", _("Felaktig engångskod")
     SESSION_EXPIRED = "session_expired", _("Sessionen gick ut")
     REAUTHENTICATED = "reauthenticated", _("Bekräftat identitet")
+    ADMIN_CHANGE = "admin_change", _("Ändrat i administrationen")
 
 
 class AuditEvent(models.Model):

@@ -18,6 +18,9 @@ class UserAction(models.TextChoices):
     # Change a user's role or deactivate them: never one's own, so an admin can neither raise
     # their own access nor lock their agency out of its user administration.
     CHANGE_ACCESS = "change_access"
+    # Support staff (Django admin) activate and deactivate agency users, nothing more: never
+    # themselves, other staff or a superuser, whose access is not theirs to switch.
+    SUPPORT_SET_ACTIVE = "support_set_active"
 
 
 class UserPolicy:
@@ -30,6 +33,14 @@ class UserPolicy:
     @staticmethod
     def allows(user: User, action: UserAction, obj: User | None = None) -> bool:
         """`obj` None: the action in general (the user list, creating a user)."""
+        if action == UserAction.SUPPORT_SET_ACTIVE:
+            return (
+                user.is_authenticated
+                and user.is_active
+                and user.is_staff
+                and user.has_perm("avhopp.change_user")
+                and (obj is None or not (obj.pk == user.pk or obj.is_staff or obj.is_superuser))
+            )
         is_admin = (
             user.is_authenticated and user.agency_id is not None and user.role == Role.AGENCY_ADMIN
         )

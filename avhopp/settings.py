@@ -112,7 +112,7 @@ INSTALLED_APPS = [
     "avhopp",
     "cases",
     "referrals",
-    "django.contrib.admin",
+    "avhopp.admin_apps.AvhoppAdminConfig",  # the admin asks for the second factor too
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -276,6 +276,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# Lockout records hold request data: they stay out of the Django admin.
+AXES_ENABLE_ADMIN = False
 
 SESSION_IDLE_SECONDS = env_int("AVHOPP_SESSION_IDLE_SECONDS", 30 * 60, minimum=60)
 SESSION_ABSOLUTE_SECONDS = env_int("AVHOPP_SESSION_ABSOLUTE_SECONDS", 12 * 3600, minimum=60)

@@ -1,7 +1,9 @@
 """Admin for support staff: reference data and structure, never the sensitive content.
 
 Identity numbers, addresses, journal text and threat details are not shown here; case
-content is read through the application, where every read is checked and logged.
+content is read through the application, where every read is checked and logged. These are
+read only, answer only their declared filters (`ReadOnlyAdmin`), and the support group is not
+given them: they are there for a superuser looking into the structure.
 """
 
 from __future__ import annotations
@@ -35,4 +37,5 @@ class ConsentAdmin(ReadOnlyAdmin):
 @admin.register(CaseShare)
 class CaseShareAdmin(ReadOnlyAdmin):
     list_display = ["id", "case_id", "agency", "legal_basis", "created_at", "revoked_at"]
-    fields = ["agency", "legal_basis", "created_at", "revoked_at", "revoked_reason"]
+    # Not the revocation's reason: a coordinator's own words about the person.
+    fields = ["agency", "legal_basis", "created_at", "revoked_at"]

@@ -8,6 +8,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
+from avhopp.admin import ensure_support_group
 from avhopp.models import Agency, AgencyKind, Role, User
 from cases import services
 from cases.models import (
@@ -55,7 +56,7 @@ USERS = [
     ("kriminalvarden", "Ola", "Strand", 3, Role.COORDINATOR),
     ("nyvag", "Mira", "Falk", 5, Role.COORDINATOR),
 ]
-SUPPORT = "support"  # Django admin (support staff)
+SUPPORT = "support"  # Django admin (support staff: is_staff in the support group, no superuser)
 
 
 @transaction.atomic
@@ -73,8 +74,19 @@ def load_demo() -> None:
         device="Demo",
         totp_key=lambda _username: DEMO_TOTP_KEY,
     )
+    _support_staff(users[SUPPORT])
     if not Individual.objects.filter(personnummer__startswith="1995").exists():
         _cases(users, agencies)
+
+
+def _support_staff(user: User) -> None:
+    """Support gets the support group's permissions and no more; a demo database made when
+    the account was a superuser is corrected too."""
+    if user.is_superuser or not user.is_staff:
+        user.is_superuser = False
+        user.is_staff = True
+        user.save(update_fields=["is_superuser", "is_staff"])
+    user.groups.add(ensure_support_group())
 
 
 def _cases(users: dict[str, User], agencies: list[Agency]) -> None:

@@ -92,7 +92,7 @@ class UserSpec(NamedTuple):
     agency: Agency | None  # None only for support staff
     role: str
     email: str = ""
-    support: bool = False  # Django admin (is_staff and is_superuser), no agency
+    support: bool = False  # Django admin (is_staff, never a superuser), no agency
 
 
 def ensure_users(
@@ -119,7 +119,6 @@ def ensure_users(
                 agency=spec.agency,
                 role=spec.role,
                 is_staff=spec.support,
-                is_superuser=spec.support,
             )
             for spec in specs
             if spec.username not in users
