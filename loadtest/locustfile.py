@@ -309,6 +309,9 @@ class Coordinator(AvhoppUser):
                 "requested_start": "",
                 "contact_person": "Karin Kontakt",
                 "consent": "",
+                # Without a consent a referral rests on a legal basis with a citation.
+                "legal_basis": "osl_10_2",
+                "legal_basis_citation": "OSL 10 kap. 2 §, beslut i ärendet (lasttest)",
             },
             html,
             name="/remisser/arende/[id]/ny/ (POST)",

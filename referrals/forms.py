@@ -9,7 +9,7 @@ from avhopp.models import Agency
 from cases.forms import DATE_INPUT, TEXT_LIMIT
 from cases.models import Case, Consent, ConsentScope
 from referrals.models import Referral
-from referrals.services import SECTION_SCOPES
+from referrals.services import EXTERNAL_NEEDS_LEGAL_BASIS, NEEDS_GROUNDS, SECTION_SCOPES
 
 
 class ReferralForm(forms.ModelForm):
@@ -24,6 +24,8 @@ class ReferralForm(forms.ModelForm):
             "requested_start",
             "contact_person",
             "consent",
+            "legal_basis",
+            "legal_basis_citation",
             "include_interventions",
             "include_threat_level",
             "include_journal",
@@ -41,6 +43,9 @@ class ReferralForm(forms.ModelForm):
         ).select_related("recipient")
         self.fields["reason"].max_length = TEXT_LIMIT
         self.fields["summary"].max_length = TEXT_LIMIT
+        self.fields["legal_basis"].help_text = _(
+            "Utan samtycke som gäller mottagaren: den rättsliga grunden och var den står."
+        )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -59,6 +64,15 @@ class ReferralForm(forms.ModelForm):
                 self.add_error("consent", _("Samtycket gäller inte längre."))
             elif agency and consent.recipient_id != agency.pk:
                 self.add_error("consent", _("Samtycket gäller en annan mottagare."))
+            elif external and not agency:
+                self.add_error("consent", EXTERNAL_NEEDS_LEGAL_BASIS)
+        elif (
+            not (data.get("legal_basis") and data.get("legal_basis_citation", "").strip())
+            # An unknown consent or basis already has its own message.
+            and "consent" not in self.errors
+            and "legal_basis" not in self.errors
+        ):
+            self.add_error(None, NEEDS_GROUNDS)
         for field, scope in SECTION_SCOPES.items():
             if data.get(field) and (consent is None or not consent.covers(scope)):
                 self.add_error(field, _("Samtycket täcker inte det här avsnittet."))

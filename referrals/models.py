@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from avhopp.models import Agency
-from cases.models import Case, Consent, InterventionKind
+from cases.models import Case, Consent, InterventionKind, LegalBasis
 
 
 class DocumentKind(models.TextChoices):
@@ -58,6 +58,11 @@ class Referral(models.Model):
     consent = models.ForeignKey(
         Consent, on_delete=models.PROTECT, null=True, blank=True, related_name="referrals"
     )
+    # Without a consent naming the recipient, the grounds the referral rests on, as for a share.
+    legal_basis = models.CharField(
+        _("rättslig grund"), max_length=32, choices=LegalBasis.choices, blank=True
+    )
+    legal_basis_citation = models.CharField(_("hänvisning"), max_length=300, blank=True)
     include_interventions = models.BooleanField(_("ta med insatser"), default=False)
     include_threat_level = models.BooleanField(_("ta med hotnivå"), default=False)
     include_journal = models.BooleanField(_("ta med journal"), default=False)

@@ -1,8 +1,11 @@
 """Who may see which referrals and what they may do with one. Every such decision is made here.
 
 The sending municipality's staff see the referrals of the cases they can see; the receiving
-agency sees what was sent to it, and nothing else of the case. What may be put in a referral
-is the case's policy (CaseAction.REFER) and the consent's scope (referrals.services).
+agency sees what was sent to it, and nothing else of the case, and only while the referral's
+grounds hold: a current consent naming that agency, or a recorded legal basis with a citation.
+A withdrawn or expired consent ends the recipient's access at once, as it ends a share. What
+may be put in a referral is the case's policy (CaseAction.REFER) and the consent's scope
+(referrals.services).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from cases.policy import CaseAction, CasePolicy
 from referrals.models import DELIVERED_STATUSES, Referral
@@ -69,5 +73,28 @@ class ReferralPolicy:
 
 
 def received_by(agency_id: int) -> Q:
-    """What an agency has been sent: only referrals actually delivered to it."""
-    return Q(to_agency_id=agency_id, status__in=DELIVERED_STATUSES)
+    """What an agency has been sent: only referrals actually delivered to it, while their
+    grounds hold for it."""
+    return Q(to_agency_id=agency_id, status__in=DELIVERED_STATUSES) & on_current_grounds(agency_id)
+
+
+def on_current_grounds(agency_id: int) -> Q:
+    """A consent naming the agency that is current today, or a legal basis with a citation.
+    Decided in the query itself, so a withdrawal closes the referral before any job runs."""
+    today = timezone.localdate()
+    consent = (
+        Q(consent__recipient_id=agency_id)
+        & Q(consent__withdrawn_at__isnull=True)
+        & Q(consent__given_on__lte=today)
+        & (Q(consent__valid_until__isnull=True) | Q(consent__valid_until__gte=today))
+    )
+    legal_basis = Q(consent__isnull=True) & ~Q(legal_basis="") & ~Q(legal_basis_citation="")
+    return consent | legal_basis
+
+
+def grounds_hold(referral: Referral) -> bool:
+    """Whether the referral may still go out: its consent is current, or it rests on a legal
+    basis with a citation (a SIP always rests on its consent)."""
+    if referral.consent_id is not None:
+        return referral.consent.is_current()
+    return bool(referral.legal_basis and referral.legal_basis_citation.strip())

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from avhopp.audit import audit_record
 from avhopp.models import AuditAction
@@ -20,7 +21,7 @@ from cases.models import Case, ConsentScope
 from cases.policy import CaseAction, CasePolicy
 from referrals.models import DocumentKind, Referral, ReferralStatus
 from referrals.pdf import render_pdf
-from referrals.policy import ReferralAction, ReferralPolicy
+from referrals.policy import ReferralAction, ReferralPolicy, grounds_hold
 from referrals.storage import write_document
 
 if TYPE_CHECKING:
@@ -34,6 +35,16 @@ SECTION_SCOPES = {
     "include_threat_level": ConsentScope.THREAT_LEVEL,
     "include_journal": ConsentScope.JOURNAL,
 }
+
+
+NEEDS_GROUNDS = gettext_lazy(
+    "Det krävs ett gällande samtycke eller en rättslig grund med hänvisning."
+)
+# Consent.recipient is an agency: no consent can name an external party.
+EXTERNAL_NEEDS_LEGAL_BASIS = gettext_lazy(
+    "Ett samtycke kan bara gälla en myndighet. En extern mottagare kräver en rättslig grund "
+    "med hänvisning."
+)
 
 
 def sections_allowed(consent: Consent | None) -> set[str]:
@@ -62,14 +73,31 @@ def referral_create(
     include_journal: bool = False,
     overall_responsibility: str = "",
     next_follow_up: date | None = None,
+    legal_basis: str = "",
+    legal_basis_citation: str = "",
 ) -> Referral:
+    """A referral rests on a current consent of the person naming the receiving agency, or on
+    a legal basis with a citation, as a share does. A consent names an agency, never an external
+    party: a referral to an external recipient rests on a legal basis. A SIP rests on consent."""
     CasePolicy.require(by, CaseAction.REFER, case)
+    external_recipient = external_recipient.strip()
+    if to_agency is not None and external_recipient:
+        raise ValidationError(_("Ange antingen myndighet eller extern mottagare."))
     if consent is not None and (
         not consent.is_current()
         or consent.individual_id != case.individual_id
         or (to_agency and consent.recipient_id != to_agency.pk)
     ):
         raise ValidationError(_("Samtycket gäller inte den här personen och mottagaren."))
+    if kind != DocumentKind.SIP:
+        if consent is not None and to_agency is None:
+            raise ValidationError(EXTERNAL_NEEDS_LEGAL_BASIS)
+        if consent is not None:
+            legal_basis, legal_basis_citation = "", ""
+        elif not (legal_basis and legal_basis_citation.strip()):
+            raise ValidationError(NEEDS_GROUNDS)
+    else:
+        legal_basis, legal_basis_citation = "", ""
     if kind == DocumentKind.SIP and (
         consent is None or not consent.covers(ConsentScope.INTERVENTIONS)
     ):
@@ -95,6 +123,8 @@ def referral_create(
         requested_start=requested_start,
         contact_person=contact_person,
         consent=consent,
+        legal_basis=legal_basis,
+        legal_basis_citation=legal_basis_citation.strip(),
         overall_responsibility=overall_responsibility,
         next_follow_up=next_follow_up,
         **sections,
@@ -247,6 +277,10 @@ def referral_send(*, referral: Referral, by: User) -> None:
     referral = Referral.objects.select_for_update().get(pk=referral.pk)
     if referral.status != ReferralStatus.READY:
         raise ValidationError(_("Remissen kan skickas först när dokumentet är klart."))
+    if not grounds_hold(referral):
+        raise ValidationError(
+            _("Samtycket som remissen vilar på gäller inte längre. Remissen kan inte skickas.")
+        )
     referral.status = ReferralStatus.SENT
     referral.save(update_fields=["status"])
     audit_record(actor=by, action=AuditAction.REFERRAL_SEND, obj=referral, case_id=referral.case_id)

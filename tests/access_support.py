@@ -36,6 +36,7 @@ from cases.models import (
     ConsentScope,
     Intervention,
     JournalEntry,
+    LegalBasis,
     ThreatAssessment,
 )
 from referrals import services as referral_services
@@ -217,6 +218,8 @@ def ready_referral(case: Case, by: User, to_agency: Agency) -> Referral:
         kind=DocumentKind.REFERRAL,
         to_agency=to_agency,
         contact_person="Kontakt Kontaktsson",
+        legal_basis=LegalBasis.NECESSARY_FOR_DUTY,
+        legal_basis_citation="OSL 10 kap. 2 §, beslut i ärendet",
         reason="Behöver stöd",
     )
     relative = referral_services.document_filename(referral)

@@ -453,6 +453,9 @@ def submit_referral(visitor: Visitor, stack: Stack, summary: str) -> int:
             "requested_start": "",
             "contact_person": "Karin Kontakt",
             "consent": "",
+            # Without a consent a referral rests on a legal basis with a citation.
+            "legal_basis": "osl_10_2",
+            "legal_basis_citation": "OSL 10 kap. 2 §, beslut i ärendet",
         },
     )
     assert answer.status_code == 302, f"{answer.status_code}: {answer.text[:800]}"

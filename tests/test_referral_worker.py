@@ -28,7 +28,7 @@ from pypdf import PdfReader
 
 from avhopp.celery import app as celery_app
 from avhopp.models import Agency, User
-from cases.models import Case, InterventionKind
+from cases.models import Case, InterventionKind, LegalBasis
 from referrals import services
 from referrals.models import Referral, ReferralStatus
 from referrals.tasks import generate_document
@@ -234,6 +234,8 @@ def submit(
                 reason="Behöver skydd efter avhopp.",
                 summary="Personen har lämnat nätverket.",
                 contact_person="Karin Kontakt",
+                legal_basis=LegalBasis.NECESSARY_FOR_DUTY,
+                legal_basis_citation="OSL 10 kap. 2 §, beslut i ärendet",
             )
             referral_ids.add(referral.pk)
         return referral

@@ -29,7 +29,14 @@ from avhopp.celery import app as celery_app
 from avhopp.models import Agency, AuditAction, AuditEvent, User
 from cases import services as case_services
 from cases.identity import format_identity_number, mask_identity_number
-from cases.models import Case, Consent, InterventionKind, ProtectionLevel, ThreatLevel
+from cases.models import (
+    Case,
+    Consent,
+    InterventionKind,
+    LegalBasis,
+    ProtectionLevel,
+    ThreatLevel,
+)
 from cases.policy import CaseAction
 from cases.selectors import get_case_for_user
 from referrals import pdf, services
@@ -45,6 +52,7 @@ DEAD_BROKER = "redis://127.0.0.1:9/0"  # the discard port: nothing listens there
 
 CONTACT = "Karin Kontakt, 08-555 123 45"
 CONSENT_REF = "SAMTYCKE-2024-0117"
+LEGAL_CITATION = "Beslut 2024-03-01 om skyddsinsats, dnr 2024-117"
 THREAT_SUMMARY = "Hotbilden bedöms som påtaglig efter avhoppet"
 THREAT_DETAILS = "KÄLLUPPGIFT-QX7 informatör i nätverket Norra"
 
@@ -118,6 +126,10 @@ def make_referral(coordinator: User, police_agency: Agency) -> Callable[..., Ref
             "contact_person": CONTACT,
         }
         values.update(fields)
+        if values.get("consent") is None:
+            # Without a consent a referral rests on a legal basis with a citation.
+            values.setdefault("legal_basis", LegalBasis.NECESSARY_FOR_DUTY)
+            values.setdefault("legal_basis_citation", LEGAL_CITATION)
         return services.referral_create(case=case, by=coordinator, **values)
 
     return make
