@@ -4,15 +4,26 @@ and fields a user may not change."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from avhopp.models import Agency, User
-from cases.models import Case, InterventionKind
+from cases.models import (
+    TEXT_LIMIT,
+    Case,
+    CaseStatusChange,
+    Intervention,
+    InterventionKind,
+    JournalEntry,
+    ThreatAssessment,
+)
 from referrals import services as referral_services
 from referrals.models import DocumentKind
 from tests.conftest import PASSWORD
@@ -81,3 +92,114 @@ def test_the_answer_that_signs_in_is_private(client: Client, worker: User) -> No
     response = client.post(reverse("login"), {"username": worker.username, "password": PASSWORD})
     assert response.status_code == 302
     assert {"no-store", "private"} <= _directives(response)
+
+
+# --- Finding 2: free text is held to its limit in the forms and in the database -------------
+
+TOO_LONG = "å" * (TEXT_LIMIT + 1)
+
+
+@pytest.mark.parametrize("field", ["summary", "details"])
+def test_threat_assessment_over_the_text_limit_is_refused(
+    login: Callable[[User], Client],
+    officer: User,
+    police_agency: Agency,
+    case: Case,
+    share_with: Callable[..., Any],
+    field: str,
+) -> None:
+    share_with(case, police_agency)
+    data = {
+        "level": "low",
+        "summary": "Sammanfattning",
+        "next_review_date": (timezone.localdate() + timedelta(days=30)).isoformat(),
+        field: TOO_LONG,
+    }
+    url = reverse("cases:threat_create", args=[case.pk])
+    response = login(officer).post(url, data)
+    assert response.status_code == 400
+    assert response.context["form"].has_error(field, "max_length")
+    assert not ThreatAssessment.objects.exists()
+    data[field] = "å" * TEXT_LIMIT  # the limit itself is allowed
+    assert login(officer).post(url, data).status_code == 302
+    assert ThreatAssessment.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("route", "data", "field"),
+    [
+        ("cases:journal_create", {}, "text"),
+        ("cases:edit", {}, "motivation_notes"),
+        ("cases:edit", {}, "agreement_conditions"),
+        ("cases:intervention_create", {"kind": "work", "provider_name": "X"}, "goal"),
+        ("cases:intervention_create", {"kind": "work", "provider_name": "X"}, "outcome"),
+    ],
+)
+def test_case_texts_over_the_limit_are_refused(
+    login: Callable[[User], Client],
+    worker: User,
+    case: Case,
+    route: str,
+    data: dict[str, str],
+    field: str,
+) -> None:
+    if route == "cases:intervention_create":
+        data = {**data, "status": "planned"}
+    before = (
+        JournalEntry.objects.count(),
+        Intervention.objects.count(),
+        Case.objects.filter(motivation_notes="", agreement_conditions="").count(),
+    )
+    response = login(worker).post(reverse(route, args=[case.pk]), {**data, field: TOO_LONG})
+    assert response.status_code == 400
+    assert response.context["form"].has_error(field, "max_length")
+    after = (
+        JournalEntry.objects.count(),
+        Intervention.objects.count(),
+        Case.objects.filter(motivation_notes="", agreement_conditions="").count(),
+    )
+    assert after == before
+
+
+def _rejected(save: Callable[[], object]) -> bool:
+    try:
+        with transaction.atomic():
+            save()
+    except IntegrityError:
+        return True
+    return False
+
+
+def test_database_refuses_over_long_texts(worker: User, officer: User, case: Case) -> None:
+    review = timezone.localdate() + timedelta(days=30)
+
+    def saves(text: str) -> list[Callable[[], object]]:
+        return [
+            lambda: Case.objects.filter(pk=case.pk).update(motivation_notes=text),
+            lambda: Case.objects.filter(pk=case.pk).update(agreement_conditions=text),
+            lambda: Case.objects.filter(pk=case.pk).update(close_reason=text),
+            lambda: CaseStatusChange.objects.create(
+                case=case, to_status="reported", changed_by=worker, reason=text
+            ),
+            lambda: Intervention.objects.create(
+                case=case, kind="work", provider_name="X", created_by=worker, goal=text
+            ),
+            lambda: Intervention.objects.create(
+                case=case, kind="work", provider_name="X", created_by=worker, outcome=text
+            ),
+            lambda: JournalEntry.objects.create(case=case, author=worker, text=text),
+            lambda: ThreatAssessment.objects.create(
+                case=case, level="low", summary=text, assessed_by=officer, next_review_date=review
+            ),
+            lambda: ThreatAssessment.objects.create(
+                case=case,
+                level="low",
+                summary="S",
+                details=text,
+                assessed_by=officer,
+                next_review_date=review,
+            ),
+        ]
+
+    assert [_rejected(save) for save in saves(TOO_LONG)] == [True] * 9
+    assert [_rejected(save) for save in saves("å" * TEXT_LIMIT)] == [False] * 9
