@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from avhopp.models import Agency, User
+from avhopp.models import Agency, AuditAction, AuditEvent, User
 from cases.models import (
     TEXT_LIMIT,
     Case,
@@ -203,3 +203,49 @@ def test_database_refuses_over_long_texts(worker: User, officer: User, case: Cas
 
     assert [_rejected(save) for save in saves(TOO_LONG)] == [True] * 9
     assert [_rejected(save) for save in saves("å" * TEXT_LIMIT)] == [False] * 9
+
+
+# --- Finding 3: log search dates outside the log's range get a message -----------------------
+
+OUT_OF_RANGE = [
+    {"date_from": "0001-01-01"},
+    {"date_to": "0001-01-01"},
+    {"date_to": "9999-12-31"},
+    {"date_from": "9999-12-31"},
+    {"date_from": "1999-12-31", "date_to": "2000-01-01"},
+]
+
+
+@pytest.mark.parametrize("params", OUT_OF_RANGE)
+def test_log_search_refuses_dates_out_of_range(
+    login: Callable[[User], Client], log_reviewer: User, params: dict[str, str]
+) -> None:
+    response = login(log_reviewer).get(reverse("audit:search"), params)
+    assert response.status_code == 400
+    assert 'class="error-summary"' in response.content.decode()
+    form = response.context["form"]
+    assert any(form.has_error(name, "out_of_range") for name in params)
+
+
+@pytest.mark.parametrize("params", OUT_OF_RANGE)
+def test_log_export_refuses_dates_out_of_range_before_streaming(
+    login: Callable[[User], Client], log_reviewer: User, params: dict[str, str]
+) -> None:
+    response = login(log_reviewer).get(reverse("audit:export"), params)
+    assert response.status_code == 400
+    assert not response.streaming
+    assert response["Content-Type"].startswith("text/plain")
+    assert "Content-Disposition" not in response
+    assert "Loggen kunde inte exporteras" in response.content.decode()
+    assert not AuditEvent.objects.filter(action=AuditAction.AUDIT_EXPORT).exists()
+
+
+def test_log_dates_within_range_are_searched_and_exported(
+    login: Callable[[User], Client], log_reviewer: User
+) -> None:
+    params = {"date_from": "2000-01-01", "date_to": timezone.localdate().isoformat()}
+    client = login(log_reviewer)
+    assert client.get(reverse("audit:search"), params).status_code == 200
+    export = client.get(reverse("audit:export"), params)
+    assert export.status_code == 200
+    assert export["Content-Disposition"].startswith("attachment")
