@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import IntegrityError, transaction
-from django.test import Client
+from django.db.models import F
+from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
@@ -249,3 +251,68 @@ def test_log_dates_within_range_are_searched_and_exported(
     export = client.get(reverse("audit:export"), params)
     assert export.status_code == 200
     assert export["Content-Disposition"].startswith("attachment")
+
+
+# --- Finding 4: failures for one user name lock it across addresses, briefly ------------------
+
+
+def _try_login(username: str, password: str, address: str) -> int:
+    client = Client(REMOTE_ADDR=address)
+    return client.post(reverse("login"), {"username": username, "password": password}).status_code
+
+
+def _rewind_login_records(seconds: int) -> None:
+    """Move the lockout records back in time, as if that long had passed."""
+    from axes.models import AccessAttempt, AccessAttemptExpiration, AccessFailureLog
+
+    shift = timedelta(seconds=seconds)
+    AccessAttempt.objects.update(attempt_time=F("attempt_time") - shift)
+    AccessAttemptExpiration.objects.update(expires_at=F("expires_at") - shift)
+    AccessFailureLog.objects.update(attempt_time=F("attempt_time") - shift)
+
+
+def _lock_from_many_addresses(user: User, first: int) -> None:
+    limit = django_settings.AXES_FAILURE_LIMIT
+    answers = [
+        _try_login(user.username, "fel-losen-123", f"10.0.{first}.{n + 1}") for n in range(limit)
+    ]
+    # One failure from each address; the one that reaches the limit is already refused.
+    assert answers == [200] * (limit - 1) + [429]
+
+
+def test_failures_from_many_addresses_lock_the_user_name_briefly(worker: User) -> None:
+    _lock_from_many_addresses(worker, first=1)
+    # A new address, the right password: the user name itself is locked.
+    assert _try_login(worker.username, PASSWORD, "10.9.9.9") == 429
+    # Guessing on during the lockout does not prolong it.
+    assert _try_login(worker.username, "fel-losen-123", "10.9.9.10") == 429
+    _rewind_login_records(django_settings.LOGIN_LOCKOUT_FIRST.seconds + 1)
+    assert _try_login(worker.username, PASSWORD, "10.9.9.9") == 302
+
+
+def test_repeated_lockouts_grow_but_stay_bounded(worker: User, settings: Any) -> None:
+    first = settings.LOGIN_LOCKOUT_FIRST
+    _lock_from_many_addresses(worker, first=1)
+    _rewind_login_records(first.seconds + 1)
+    _lock_from_many_addresses(worker, first=2)
+    _rewind_login_records(first.seconds + 1)
+    assert _try_login(worker.username, PASSWORD, "10.9.9.9") == 429  # the second lasts longer
+    _rewind_login_records(first.seconds + 1)
+    assert _try_login(worker.username, PASSWORD, "10.9.9.9") == 302
+
+    from axes.models import AccessFailureLog
+
+    AccessFailureLog.objects.bulk_create(
+        AccessFailureLog(
+            username=worker.username,
+            ip_address="10.8.8.8",
+            user_agent="",
+            http_accept="",
+            path_info="/logga-in/",
+            attempt_time=timezone.now(),
+            locked_out=True,
+        )
+        for _ in range(40)
+    )
+    request = RequestFactory().post(reverse("login"), {"username": worker.username})
+    assert settings.AXES_COOLOFF_TIME(request) == settings.LOGIN_LOCKOUT_LONGEST
