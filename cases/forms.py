@@ -141,14 +141,29 @@ class IndividualEditForm(forms.ModelForm):
         model = Individual
         fields = ["first_name", "last_name", "gender", "protection_level", "phone", "address"]
 
+    WITHHELD = ("phone", "address", "protection_level")
+
     def __init__(self, *args: Any, shows_protected: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if not shows_protected:
-            # Not revealed: the fields would show the hidden values, so they are left out.
-            del self.fields["phone"]
-            del self.fields["address"]
-            # Nor may protection be lifted: that would unmask them all the same.
-            del self.fields["protection_level"]
+        # Not revealed: the fields would show the hidden values, so they are left out; nor may
+        # protection be lifted, which would unmask them all the same.
+        self.withheld = () if shows_protected else self.WITHHELD
+        for name in self.withheld:
+            del self.fields[name]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        # Refused whatever the value, never dropped while the rest is saved: and refused the
+        # same whether or not it matches the hidden value, so a guess learns nothing.
+        if any(name in self.data for name in self.withheld):
+            raise forms.ValidationError(
+                _(
+                    "Adress, telefon och skyddade personuppgifter kan ändras först när de "
+                    "skyddade uppgifterna visas. Inget har sparats."
+                ),
+                code="withheld",
+            )
+        return data
 
 
 class CaseForm(forms.Form):

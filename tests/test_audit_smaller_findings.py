@@ -316,3 +316,54 @@ def test_repeated_lockouts_grow_but_stay_bounded(worker: User, settings: Any) ->
     )
     request = RequestFactory().post(reverse("login"), {"username": worker.username})
     assert settings.AXES_COOLOFF_TIME(request) == settings.LOGIN_LOCKOUT_LONGEST
+
+
+# --- Finding 5: fields a user may not change are refused, never silently dropped -------------
+
+
+@pytest.mark.parametrize(
+    "withheld",
+    [
+        {"address": "Ny väg 1"},
+        {"phone": "070-000 00 00"},
+        {"protection_level": "none"},
+        {"protection_level": "protected_registration", "address": "Hemlig 9"},
+    ],
+)
+def test_withheld_fields_posted_before_a_reveal_are_refused(
+    login: Callable[[User], Client],
+    worker: User,
+    make_case: Callable[..., Case],
+    withheld: dict[str, str],
+) -> None:
+    protected = make_case(worker, protection_level="protected_registration", address="Hemlig 9")
+    person = protected.individual
+    url = reverse("cases:individual_edit", args=[protected.pk])
+    response = login(worker).post(
+        url, {"first_name": "Bertil", "last_name": person.last_name, **withheld}
+    )
+    assert response.status_code == 400
+    assert response.context["form"].has_error("__all__", "withheld")
+    assert "Inget har sparats" in response.content.decode()
+    saved = type(person).objects.get(pk=person.pk)
+    assert (saved.first_name, saved.address, saved.phone, saved.protection_level) == (
+        person.first_name,
+        "Hemlig 9",
+        person.phone,
+        "protected_registration",
+    )
+    assert not AuditEvent.objects.filter(action=AuditAction.INDIVIDUAL_UPDATE).exists()
+
+
+def test_person_without_withheld_fields_is_saved_before_a_reveal(
+    login: Callable[[User], Client], worker: User, make_case: Callable[..., Case]
+) -> None:
+    protected = make_case(worker, protection_level="protected_registration", address="Hemlig 9")
+    url = reverse("cases:individual_edit", args=[protected.pk])
+    response = login(worker).post(url, {"first_name": "Bertil", "last_name": "Testsson"})
+    assert response.status_code == 302
+    protected.individual.refresh_from_db()
+    assert (protected.individual.first_name, protected.individual.address) == (
+        "Bertil",
+        "Hemlig 9",
+    )
