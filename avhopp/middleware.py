@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
+from django.utils.cache import patch_cache_control
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
@@ -56,6 +57,8 @@ class SessionLimitsMiddleware:
     """Idle and absolute session timeouts, and ending all of a user's sessions at once.
 
     Deactivated users are already refused by the authentication backend on their next request.
+    Every answer to a signed-in user is also marked private and never stored: a shared or
+    seized computer's browser cache must not keep a revealed identity, a journal or a PDF.
     """
 
     def __init__(self, get_response: Handler) -> None:
@@ -64,6 +67,15 @@ class SessionLimitsMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path.startswith(_NO_SESSION_PREFIXES):
             return self.get_response(request)  # must answer even when the database is down
+        signed_in = request.user.is_authenticated
+        response = self._limited(request)
+        # Also the answer that signs someone in: the user is known only after the view.
+        if signed_in or request.user.is_authenticated:
+            # Merged into what the view set, so a download's own no-store stays.
+            patch_cache_control(response, no_store=True, private=True)
+        return response
+
+    def _limited(self, request: HttpRequest) -> HttpResponse:
         user = request.user
         if user.is_authenticated:
             now = time.time()

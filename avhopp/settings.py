@@ -268,11 +268,43 @@ OTP_TOTP_ISSUER = "Avhopp"
 # Re-authentication before highly sensitive operations (ASVS level 3).
 AVHOPP_REAUTH_SECONDS = env_int("AVHOPP_REAUTH_SECONDS", 300, minimum=30)
 
-# Lockout after repeated failed logins, by user name and address together, with the same
-# answer whether or not the user exists.
+# Lockout after repeated failed logins, by user name and address together and by user name
+# alone (an attacker spreading guesses over many addresses), with the same answer whether or
+# not the user exists. A user name's first lockout is short and each further one in a day
+# doubles, up to AVHOPP_LOCKOUT_MINUTES: guessing stays slow, while whoever can lock a user
+# out keeps them out no longer than that after they stop.
 AXES_FAILURE_LIMIT = env_int("AVHOPP_LOGIN_FAILURE_LIMIT", 5, minimum=1)
-AXES_COOLOFF_TIME = timedelta(minutes=env_int("AVHOPP_LOCKOUT_MINUTES", 15, minimum=1))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
+LOGIN_LOCKOUT_LONGEST = timedelta(minutes=env_int("AVHOPP_LOCKOUT_MINUTES", 15, minimum=1))
+LOGIN_LOCKOUT_FIRST = min(timedelta(minutes=1), LOGIN_LOCKOUT_LONGEST)
+LOGIN_LOCKOUT_MEMORY = timedelta(days=1)
+
+
+def login_cool_off(request: object = None) -> timedelta:
+    """How long the lockout of the request's user name lasts: doubled for each lockout it had
+    in the last day, never longer than LOGIN_LOCKOUT_LONGEST."""
+    from axes.helpers import get_client_username
+    from axes.models import AccessFailureLog
+    from django.utils import timezone
+
+    username = get_client_username(request) if request is not None else None
+    if not username:
+        return LOGIN_LOCKOUT_LONGEST
+    now = getattr(request, "axes_attempt_time", None) or timezone.now()
+    lockouts = AccessFailureLog.objects.filter(
+        username=username, locked_out=True, attempt_time__gte=now - LOGIN_LOCKOUT_MEMORY
+    ).count()
+    doublings = min(max(lockouts - 1, 0), 16)  # 2**16 minutes is past any sensible longest
+    return min(LOGIN_LOCKOUT_FIRST * 2**doublings, LOGIN_LOCKOUT_LONGEST)
+
+
+AXES_COOLOFF_TIME = login_cool_off
+# The failure log remembers the lockouts the cool-off grows with; each attempt record expires
+# on its own cool-off, so one user name's short lockout never clears another's longer one.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_USE_ATTEMPT_EXPIRATION = True
+# Guesses during a lockout neither prolong it nor count: the lockout ends on time.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False

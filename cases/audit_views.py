@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from avhopp.audit import audit_record
 from avhopp.database import planned_for_values
@@ -90,6 +91,14 @@ class _Echo:
 def audit_export_view(request: HttpRequest) -> HttpResponse:
     form = AuditSearchForm(request.GET)
     events = _searched_events(request, form)
+    if form.errors:
+        # Said before anything streams: a download cut short would look like a whole log.
+        message = _("Loggen kunde inte exporteras. Rätta sökningen och försök igen.")
+        return HttpResponse(
+            f"{message}\n{form.error_text()}\n",
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
     audit_record(actor=request.user, action=AuditAction.AUDIT_EXPORT)
     writer = csv.writer(_Echo())
     rows = (

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -14,6 +15,7 @@ from avhopp.models import Agency
 from cases.identity import parse_identity_number
 from cases.models import (
     STATUSES_NEEDING_REASON,
+    TEXT_LIMIT,
     CaseStatus,
     Consent,
     ConsentScope,
@@ -29,7 +31,14 @@ from cases.models import (
 from cases.selectors import SORTABLE
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-TEXT_LIMIT = 10_000
+
+
+def limit_text(field: forms.Field, limit: int = TEXT_LIMIT) -> None:
+    """Hold a model form's text field to a limit. Setting max_length after the field is built
+    validates nothing: the validator and the widget's maxlength are added here."""
+    field.max_length = limit
+    field.validators.append(MaxLengthValidator(limit))
+    field.widget.attrs["maxlength"] = str(limit)
 
 
 # One label per sort order the list selector knows (cases.selectors.SORTABLE).
@@ -132,14 +141,29 @@ class IndividualEditForm(forms.ModelForm):
         model = Individual
         fields = ["first_name", "last_name", "gender", "protection_level", "phone", "address"]
 
+    WITHHELD = ("phone", "address", "protection_level")
+
     def __init__(self, *args: Any, shows_protected: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if not shows_protected:
-            # Not revealed: the fields would show the hidden values, so they are left out.
-            del self.fields["phone"]
-            del self.fields["address"]
-            # Nor may protection be lifted: that would unmask them all the same.
-            del self.fields["protection_level"]
+        # Not revealed: the fields would show the hidden values, so they are left out; nor may
+        # protection be lifted, which would unmask them all the same.
+        self.withheld = () if shows_protected else self.WITHHELD
+        for name in self.withheld:
+            del self.fields[name]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        # Refused whatever the value, never dropped while the rest is saved: and refused the
+        # same whether or not it matches the hidden value, so a guess learns nothing.
+        if any(name in self.data for name in self.withheld):
+            raise forms.ValidationError(
+                _(
+                    "Adress, telefon och skyddade personuppgifter kan ändras först när de "
+                    "skyddade uppgifterna visas. Inget har sparats."
+                ),
+                code="withheld",
+            )
+        return data
 
 
 class CaseForm(forms.Form):
@@ -263,8 +287,8 @@ class ThreatAssessmentForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["summary"].max_length = TEXT_LIMIT
-        self.fields["details"].max_length = TEXT_LIMIT
+        limit_text(self.fields["summary"])
+        limit_text(self.fields["details"])
         self.fields["next_review_date"].initial = timezone.localdate() + timedelta(
             days=settings.AVHOPP_THREAT_REVIEW_DAYS
         )

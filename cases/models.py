@@ -7,12 +7,28 @@ from datetime import date
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from avhopp.models import Agency
+
+# The longest free text a form takes; the database holds every text column to it as well, so
+# nothing that bypasses the forms (a service called directly, the admin) stores more.
+TEXT_LIMIT = 10_000
+
+
+def text_limits(prefix: str, *fields: str) -> list[models.CheckConstraint]:
+    return [
+        models.CheckConstraint(
+            name=f"{prefix}_{field}_length",
+            condition=Q(LessThanOrEqual(Length(field), TEXT_LIMIT)),
+        )
+        for field in fields
+    ]
 
 
 class ProtectionLevel(models.TextChoices):
@@ -187,6 +203,7 @@ class Case(models.Model):
                 name="case_status_valid",
                 condition=Q(status__in=CaseStatus.values),
             ),
+            *text_limits("case", "motivation_notes", "agreement_conditions", "close_reason"),
         ]
         indexes = [
             models.Index(fields=["owning_agency", "status"], name="case_agency_status"),
@@ -241,6 +258,7 @@ class CaseStatusChange(models.Model):
 
     class Meta:
         ordering = ["changed_at", "id"]
+        constraints = text_limits("status_change", "reason")
 
     def __str__(self) -> str:
         return f"{self.from_status} → {self.to_status}"
@@ -315,6 +333,7 @@ class Intervention(models.Model):
                 | Q(end_date__isnull=True)
                 | Q(end_date__gte=F("start_date")),
             ),
+            *text_limits("intervention", "goal", "outcome"),
         ]
         indexes = [
             models.Index(
@@ -367,6 +386,7 @@ class ThreatAssessment(models.Model):
             models.CheckConstraint(
                 name="threat_level_valid", condition=Q(level__in=ThreatLevel.values)
             ),
+            *text_limits("threat", "summary", "details"),
         ]
 
     def __str__(self) -> str:
@@ -405,6 +425,7 @@ class JournalEntry(models.Model):
         verbose_name = _("journalanteckning")
         verbose_name_plural = _("journalanteckningar")
         ordering = ["-created_at", "-id"]
+        constraints = text_limits("journal", "text")
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.author}"

@@ -83,7 +83,7 @@ def test_csv_export_is_logged_and_neutralises_formulas(
     )
     response = login(log_reviewer).get("/logg/export.csv", {"case": case.pk})
     assert response["Content-Disposition"].startswith("attachment")
-    assert response["Cache-Control"] == "no-store"
+    assert response["Cache-Control"] == "no-store, private"
     rows = _csv_rows(response)
     assert rows[0][:5] == ["occurred_at", "username", "agency_name", "role", "action"]
     reasons = {row[-1] for row in rows[1:]}
