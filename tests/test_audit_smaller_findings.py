@@ -24,6 +24,7 @@ from cases.models import (
     Intervention,
     InterventionKind,
     JournalEntry,
+    LegalBasis,
     ThreatAssessment,
 )
 from referrals import services as referral_services
@@ -75,6 +76,8 @@ def test_pdf_download_is_private_and_not_stored(
         reason="Behöver skydd efter avhopp.",
         summary="Personen har lämnat nätverket.",
         contact_person="Karin Kontakt",
+        legal_basis=LegalBasis.NECESSARY_FOR_DUTY,
+        legal_basis_citation="OSL 10 kap. 2 §, beslut i ärendet",
     )
     referral_services.referral_render(referral_id=referral.pk)
     response = login(coordinator).get(reverse("referrals:download", args=[referral.pk]))
