@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import factory
@@ -190,6 +191,14 @@ def share_with(coordinator: User, make_user: Callable[..., User]) -> Callable[..
         )
 
     return share
+
+
+@pytest.fixture
+def doc_root(settings: Any, tmp_path: Path) -> Path:
+    """Generated documents in a folder of the test's own."""
+    root = tmp_path / "documents"
+    settings.DOCUMENT_ROOT = root
+    return root
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import io
 import re
 from collections.abc import Callable
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,17 +29,13 @@ from referrals.models import DocumentKind, Referral, ReferralStatus
 from referrals.selectors import referrals_of_case
 from referrals.storage import read_document, write_document
 
+# Every test writes its documents to a folder of its own.
+pytestmark = pytest.mark.usefixtures("doc_root")
+
 EXTERNAL = "Behandlingshemmet Solgården AB"
 CITATION = "OSL 10 kap. 2 §: placeringsbeslut 2024-05-02, dnr SN 2024/881"
 NEEDS_GROUNDS = "Det krävs ett gällande samtycke eller en rättslig grund med hänvisning."
 EXTERNAL_NEEDS_LEGAL_BASIS = "En extern mottagare kräver en rättslig grund med hänvisning."
-
-
-@pytest.fixture(autouse=True)
-def doc_root(settings: Any, tmp_path: Path) -> Path:
-    root = tmp_path / "documents"
-    settings.DOCUMENT_ROOT = root
-    return root
 
 
 @pytest.fixture(autouse=True)

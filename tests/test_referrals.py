@@ -46,6 +46,9 @@ from referrals.storage import read_document
 from referrals.tasks import generate_document
 from tests.support import assess_threat
 
+# Every test writes its documents to a folder of its own.
+pytestmark = pytest.mark.usefixtures("doc_root")
+
 # Captured before any test patches it: the broker test needs the real publisher.
 REAL_ENQUEUE = services.enqueue_generation
 DEAD_BROKER = "redis://127.0.0.1:9/0"  # the discard port: nothing listens there
@@ -58,13 +61,6 @@ THREAT_DETAILS = "KÄLLUPPGIFT-QX7 informatör i nätverket Norra"
 
 
 # --- Fixtures and helpers -------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def doc_root(settings: Any, tmp_path: Path) -> Path:
-    root = tmp_path / "documents"
-    settings.DOCUMENT_ROOT = root
-    return root
 
 
 @pytest.fixture(autouse=True)
