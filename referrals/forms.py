@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from avhopp.models import Agency
-from cases.forms import DATE_INPUT, TEXT_LIMIT
+from cases.forms import DATE_INPUT, limit_text
 from cases.models import Case, Consent, ConsentScope
 from referrals.models import Referral
 from referrals.services import EXTERNAL_NEEDS_LEGAL_BASIS, NEEDS_GROUNDS, SECTION_SCOPES
@@ -41,8 +41,8 @@ class ReferralForm(forms.ModelForm):
         self.fields["consent"].queryset = Consent.objects.filter(
             individual=case.individual, withdrawn_at__isnull=True
         ).select_related("recipient")
-        self.fields["reason"].max_length = TEXT_LIMIT
-        self.fields["summary"].max_length = TEXT_LIMIT
+        limit_text(self.fields["reason"])
+        limit_text(self.fields["summary"])
         self.fields["legal_basis"].help_text = _(
             "Utan samtycke som gäller mottagaren: den rättsliga grunden och var den står."
         )
@@ -96,6 +96,7 @@ class SipForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["overall_responsibility"].required = True
         self.fields["next_follow_up"].required = True
+        limit_text(self.fields["summary"])
         # A SIP always requires consent (SoL 2:7, HSL 16:4).
         self.fields["consent"].required = True
         self.fields["consent"].queryset = Consent.objects.filter(

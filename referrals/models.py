@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from avhopp.models import Agency
-from cases.models import Case, Consent, InterventionKind, LegalBasis
+from cases.models import Case, Consent, InterventionKind, LegalBasis, text_limits
 
 
 class DocumentKind(models.TextChoices):
@@ -107,6 +107,7 @@ class Referral(models.Model):
                 condition=~Q(status__in=["ready", "sent", "accepted", "declined"])
                 | (~Q(document_path="") & ~Q(document_sha256="")),
             ),
+            *text_limits("referral", "reason", "summary", "answer_comment"),
         ]
         indexes = [
             models.Index(fields=["from_agency", "status"], name="referral_from_status"),

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -21,7 +22,14 @@ from pypdf import PdfReader
 from avhopp.models import Agency, User
 from cases import services as case_services
 from cases.identity import format_identity_number
-from cases.models import Case, Consent, InterventionKind, LegalBasis, ProtectionLevel
+from cases.models import (
+    TEXT_LIMIT,
+    Case,
+    Consent,
+    InterventionKind,
+    LegalBasis,
+    ProtectionLevel,
+)
 from cases.policy import CaseAction
 from cases.selectors import get_case_for_user
 from referrals import services
@@ -367,3 +375,42 @@ def test_recipient_loses_the_referral_once_the_consent_has_ended(
     assert status["status"] == ReferralStatus.SENT
     assert sender.get(urls["download"]).status_code == 200
     assert referral.reference in sender.get(reverse("referrals:dashboard")).content.decode()
+
+
+# --- Text limits ------------------------------------------------------------------------------
+
+TOO_LONG = "å" * (TEXT_LIMIT + 1)
+
+
+@pytest.mark.parametrize("field", ["reason", "summary"])
+def test_referral_texts_over_the_limit_are_refused(
+    login: Callable[[User], Client], coordinator: User, owned_case: Case, field: str
+) -> None:
+    grounds = {"legal_basis": LegalBasis.SUSPECTED_CRIME.value, "legal_basis_citation": CITATION}
+    data = form_data(external_recipient=EXTERNAL, **grounds, **{field: TOO_LONG})
+    url = reverse("referrals:create", args=[owned_case.pk])
+    response = login(coordinator).post(url, data)
+    assert response.status_code == 400
+    assert response.context["form"].has_error(field, "max_length")
+    assert not Referral.objects.exists()
+    data[field] = "å" * TEXT_LIMIT  # the limit itself is allowed
+    assert login(coordinator).post(url, data).status_code == 302
+    assert Referral.objects.count() == 1
+
+
+@pytest.mark.parametrize("field", ["reason", "summary", "answer_comment"])
+def test_the_database_holds_referral_texts_to_the_limit(
+    coordinator: User, owned_case: Case, field: str
+) -> None:
+    referral = services.referral_create(
+        case=owned_case,
+        by=coordinator,
+        external_recipient=EXTERNAL,
+        contact_person="Karin Kontakt",
+        legal_basis=LegalBasis.SUSPECTED_CRIME,
+        legal_basis_citation=CITATION,
+    )
+    rows = Referral.objects.filter(pk=referral.pk)
+    rows.update(**{field: "å" * TEXT_LIMIT})
+    with pytest.raises(IntegrityError), transaction.atomic():
+        rows.update(**{field: TOO_LONG})

@@ -212,9 +212,10 @@ def test_pdf_holds_the_referral_on_every_page(
 ) -> None:
     threat_assessment(owned_case, officer)
     consent = consent_to(owned_case, police_agency)
+    # Within the 10,000 characters a summary may hold, and long enough for several pages.
     long_summary = "\n\n".join(
         f"Stycke {n}: personen har tagit emot stöd och följt planen under perioden." * 3
-        for n in range(60)
+        for n in range(40)
     )
     referral = render(
         make_referral(owned_case, consent=consent, summary=long_summary, include_threat_level=True)
