@@ -93,6 +93,10 @@ class IdentityNumberField(forms.CharField):
         return parse_identity_number(value, today=timezone.localdate())
 
 
+# Said for a number already registered and for any refusal that could stand in for one.
+REGISTRATION_REFUSED = _("Registreringen kan inte göras. Kontakta er samordnare.")
+
+
 class IndividualForm(forms.ModelForm):
     personnummer = IdentityNumberField(
         label=_("Personnummer eller samordningsnummer"),
@@ -120,17 +124,20 @@ class IndividualForm(forms.ModelForm):
             ),
         }
 
+    def __init__(self, *args: Any, refuses_numbers: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Past the policy's limit of refusals: every number is refused, before any lookup.
+        self.refuses_numbers = refuses_numbers
+        # The person already registered under the number, for the view to log and report.
+        self.registered: Individual | None = None
+
     def clean_personnummer(self) -> str | None:
         number = self.cleaned_data["personnummer"] or None
-        if number and Individual.objects.filter(personnummer=number).exists():
-            # Said without telling whose record it is; the view logs the collision.
-            raise forms.ValidationError(
-                _(
-                    "Personnumret finns redan registrerat. Sök fram ärendet, eller be "
-                    "ansvarig kommun dela det med er."
-                ),
-                code="exists",
-            )
+        if number and not self.refuses_numbers:
+            self.registered = Individual.objects.filter(personnummer=number).first()
+        if number and (self.refuses_numbers or self.registered is not None):
+            # One answer for every refusal: it must not tell whether the person is registered.
+            raise forms.ValidationError(REGISTRATION_REFUSED, code="refused")
         return number
 
 

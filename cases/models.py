@@ -551,6 +551,28 @@ class CaseShare(ScopeFields):
         return f"{self.case} → {self.agency}"
 
 
+class CoordinationAlert(models.Model):
+    """Another agency tried to register a person who has an open case here: the owning
+    agency's coordinators are told which case, so they can get in touch and share it."""
+
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="coordination_alerts", verbose_name=_("ärende")
+    )
+    from_agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="+", verbose_name=_("från myndighet")
+    )
+    created_at = models.DateTimeField(_("skapad"), default=timezone.now)
+    seen_at = models.DateTimeField(_("sedd"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("samordningslarm")
+        verbose_name_plural = _("samordningslarm")
+        indexes = [models.Index(fields=["case", "-created_at"], name="alert_case_time")]
+
+    def __str__(self) -> str:
+        return f"{self.case} ← {self.from_agency}"
+
+
 class CaseUserObjectPermission(UserObjectPermissionBase):
     content_object = models.ForeignKey(Case, on_delete=models.CASCADE)
 

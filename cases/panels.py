@@ -7,7 +7,13 @@ from typing import Any
 from django.http import HttpRequest
 
 from avhopp.panels import Panel, register
-from cases.policy import AuditLogAction, AuditLogPolicy, CaseAction, CasePolicy
+from cases.policy import (
+    AuditLogAction,
+    AuditLogPolicy,
+    CaseAction,
+    CasePolicy,
+    CoordinationAlertPolicy,
+)
 from cases.selectors import start_page_lists
 
 
@@ -21,10 +27,22 @@ def _case_lists(request: HttpRequest, _subject: Any) -> dict[str, Any] | None:
     }
 
 
+ALERTS_SHOWN = 20
+
+
+def _coordination_alerts(request: HttpRequest, _subject: Any) -> dict[str, Any] | None:
+    if not CoordinationAlertPolicy.receives(request.user):
+        return None
+    unseen = CoordinationAlertPolicy.visible_to(request.user).filter(seen_at__isnull=True)
+    unseen = unseen.select_related("case", "from_agency").order_by("-created_at", "-pk")
+    return {"alerts": list(unseen[:ALERTS_SHOWN])}
+
+
 def _audit_search(request: HttpRequest, _subject: Any) -> dict[str, Any] | None:
     return {} if AuditLogPolicy.allows(request.user, AuditLogAction.SEARCH) else None
 
 
 def register_panels() -> None:
     register("start", Panel("cases/start/case_lists.html", _case_lists))
+    register("start", Panel("cases/start/coordination_alerts.html", _coordination_alerts))
     register("start", Panel("cases/start/audit_search.html", _audit_search))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import Permission
@@ -23,7 +24,14 @@ from django.utils import timezone
 from avhopp.audit import audit_record
 from avhopp.models import AgencyKind, AuditAction, AuditEvent, Role
 from avhopp.policy import agency_kind
-from cases.models import Case, CaseGroupObjectPermission, CaseShare, ConsentScope, ProtectionLevel
+from cases.models import (
+    Case,
+    CaseGroupObjectPermission,
+    CaseShare,
+    ConsentScope,
+    CoordinationAlert,
+    ProtectionLevel,
+)
 
 if TYPE_CHECKING:
     from avhopp.models import User
@@ -58,6 +66,12 @@ _SECTION_SCOPES = {action: scope for scope, action in SECTION_ACTIONS.items()}
 _CONTENT_ROLES = frozenset({Role.SOCIAL_WORKER, Role.COORDINATOR, Role.POLICE_OFFICER})
 _WRITER_ROLES = frozenset({Role.SOCIAL_WORKER, Role.COORDINATOR})
 _LOG_ROLES = frozenset({Role.LOG_REVIEWER, Role.COORDINATOR})
+
+# Registering numbers that are already registered, in the window, before the user's
+# registration form refuses every identity number: enough for a typing error or two, too few
+# to probe whether a list of people is in the programme.
+IDENTITY_COLLISION_LIMIT = 5
+IDENTITY_COLLISION_WINDOW = timedelta(hours=1)
 
 
 class CasePolicy:
@@ -150,6 +164,20 @@ class CasePolicy:
         return Q(individual__protection_level=ProtectionLevel.NONE) | may_reveal
 
     @staticmethod
+    def may_try_identity_numbers(user: User) -> bool:
+        """Whether the registration form may look up an identity number for this user: not
+        after IDENTITY_COLLISION_LIMIT refusals within the window. The attempter's own events
+        (no case id, see cases.services.identity_collision_record) are the record."""
+        since = timezone.now() - IDENTITY_COLLISION_WINDOW
+        refused = AuditEvent.objects.filter(
+            user_id=user.pk,
+            action=AuditAction.IDENTITY_COLLISION,
+            case_id__isnull=True,
+            occurred_at__gte=since,
+        )
+        return refused.count() < IDENTITY_COLLISION_LIMIT
+
+    @staticmethod
     def follows_shared_cases(user: User) -> bool:
         """The police follow every case shared with them; the others the cases they are
         responsible for (the start page's own cases)."""
@@ -221,6 +249,28 @@ def _is_police(user: User) -> bool:
 
 def _covers(share: CaseShare | None, action: CaseAction) -> bool:
     return share is not None and share.covers(_SECTION_SCOPES[action])
+
+
+class CoordinationAlertPolicy:
+    """An alert names a case and the agency that tried to register its person: only the owning
+    agency's coordinators read it (not its social workers, who may not share the case)."""
+
+    @staticmethod
+    def receives(user: User) -> bool:
+        """Coordinators of a municipality's social services, which alone own cases."""
+        return (
+            _in_an_agency(user)
+            and user.role == Role.COORDINATOR
+            and agency_kind(user) == AgencyKind.SOCIAL_SERVICES
+        )
+
+    @staticmethod
+    def visible_to(user: User) -> QuerySet[CoordinationAlert]:
+        if not CoordinationAlertPolicy.receives(user):
+            return CoordinationAlert.objects.none()
+        return CoordinationAlert.objects.filter(
+            case__owning_agency_id=user.agency_id, case__in=CasePolicy.visible_to(user)
+        )
 
 
 class AuditLogAction(models.TextChoices):

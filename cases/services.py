@@ -12,10 +12,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
-from avhopp.audit import audit_record
+from avhopp.audit import audit_event, audit_record, audit_record_all
 from avhopp.models import Agency, AuditAction
 from cases.identity import birth_date_of
 from cases.models import (
+    OPEN_STATUSES,
     STATUSES_NEEDING_REASON,
     Case,
     CaseShare,
@@ -23,6 +24,7 @@ from cases.models import (
     CaseStatusChange,
     Consent,
     ConsentScope,
+    CoordinationAlert,
     Individual,
     Intervention,
     InterventionStatus,
@@ -73,6 +75,45 @@ def individual_create(
         actor=by, action=AuditAction.INDIVIDUAL_CREATE, obj=individual, individual_id=individual.pk
     )
     return individual
+
+
+@transaction.atomic
+def identity_collision_record(*, by: User, registered: Individual | None) -> None:
+    """A registration refused for its identity number: `registered` is the person already
+    registered under it, None when the number was refused unlooked-at (the policy's limit).
+
+    Two events, so that neither agency's log review learns more than it should. The
+    attempter's event carries their agency but no case or person: it is what the rate limit
+    counts, and the attempting agency's log reviewer reads it without learning which case the
+    number hit. The owner's event carries the case and person but no agency id (the agency's
+    name stays, as text): the owning agency reads it through the case, the attempting agency,
+    which reads events by agency id, never. The owning agency's coordinators are alerted while
+    the case is open.
+    """
+    CasePolicy.require(by, CaseAction.CREATE)
+    events = [
+        audit_event(
+            actor=by,
+            action=AuditAction.IDENTITY_COLLISION,
+            reason="" if registered is not None else "rate_limited",
+        )
+    ]
+    if registered is not None:
+        # The open case if there is one, else the latest: its owner's log shows the attempt.
+        cases = registered.cases.order_by("-opened_at", "-pk")
+        open_case = cases.filter(status__in=OPEN_STATUSES).first()
+        case = open_case or cases.first()
+        owner_event = audit_event(
+            actor=by,
+            action=AuditAction.IDENTITY_COLLISION,
+            case_id=case.pk if case else None,
+            individual_id=registered.pk,
+        )
+        owner_event.agency_id = None
+        events.append(owner_event)
+        if open_case is not None:
+            CoordinationAlert.objects.create(case=open_case, from_agency=by.agency)
+    audit_record_all(events)
 
 
 def _next_reserve_number() -> str:

@@ -109,12 +109,19 @@ def case_create_view(request: HttpRequest) -> HttpResponse:
         found = found.select_related("individual")[:10]
         matches = [(case, shown_identity(case.individual)) for case in found]
         audit_record(actor=request.user, action=AuditAction.CASE_SEARCH)
-    individual_form = IndividualForm(request.POST or None, prefix="person")
+    refuses_numbers = request.method == "POST" and not CasePolicy.may_try_identity_numbers(
+        request.user
+    )
+    individual_form = IndividualForm(
+        request.POST or None, prefix="person", refuses_numbers=refuses_numbers
+    )
     case_form = CaseForm(request.POST or None, prefix="case")
     if request.method == "POST":
         valid = individual_form.is_valid() & case_form.is_valid()
-        if individual_form.has_error("personnummer", "exists"):
-            audit_record(actor=request.user, action=AuditAction.IDENTITY_COLLISION)
+        if individual_form.has_error("personnummer", "refused"):
+            services.identity_collision_record(
+                by=request.user, registered=individual_form.registered
+            )
         if valid:
             with transaction.atomic():
                 individual = services.individual_create(

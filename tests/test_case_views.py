@@ -167,11 +167,13 @@ def test_create_refuses_a_duplicate_without_revealing_whose(login, outsider, cas
     )
     body = response.content.decode()
     assert response.status_code == 400
-    assert "finns redan registrerat" in body
+    assert "Registreringen kan inte göras. Kontakta er samordnare." in body
+    assert "finns redan" not in body
     assert case.individual.first_name not in body
     assert case.reference not in body
     assert Individual.objects.count() == 1
-    assert AuditEvent.objects.filter(action=AuditAction.IDENTITY_COLLISION).count() == 1
+    # One event for the attempter's agency, one for the owner's (tests/test_presence_oracle.py).
+    assert AuditEvent.objects.filter(action=AuditAction.IDENTITY_COLLISION).count() == 2
 
 
 @pytest.mark.parametrize(
