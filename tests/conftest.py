@@ -14,7 +14,8 @@ from django.test import Client
 from django.utils import timezone
 
 from avhopp.models import Agency, AgencyKind, Role, User
-from cases.models import Case, ConsentScope, ProtectionLevel, ReferralSource
+from cases import services
+from cases.models import Case, Consent, ConsentScope, ProtectionLevel, ReferralSource
 from devdata.factories import identity_number, new_case, share_on_consent
 from tests.support import sign_in, verify_second_factor
 
@@ -191,6 +192,40 @@ def share_with(coordinator: User, make_user: Callable[..., User]) -> Callable[..
         )
 
     return share
+
+
+@pytest.fixture
+def owned_case(make_case: Callable[..., Case], worker: User, coordinator: User) -> Case:
+    """The coordinator is responsible, so case views need no outside-assignment reason."""
+    return make_case(worker, responsible=coordinator)
+
+
+@pytest.fixture
+def consent_to(coordinator: User) -> Callable[..., Consent]:
+    def make(
+        case: Case,
+        agency: Agency,
+        *,
+        interventions: bool = True,
+        threat_level: bool = True,
+        journal: bool = False,
+        reference: str = "SAMTYCKE-2024-0117",
+    ) -> Consent:
+        today = timezone.localdate()
+        return services.consent_create(
+            individual=case.individual,
+            case=case,
+            by=coordinator,
+            recipient=agency,
+            given_on=today - timedelta(days=3),
+            valid_until=today + timedelta(days=180),
+            document_reference=reference,
+            scope_interventions=interventions,
+            scope_threat_level=threat_level,
+            scope_journal=journal,
+        )
+
+    return make
 
 
 @pytest.fixture

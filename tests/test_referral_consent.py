@@ -51,32 +51,6 @@ def no_broker(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(services, "enqueue_generation", lambda referral_id: True)
 
 
-@pytest.fixture
-def owned_case(make_case: Callable[..., Case], worker: User, coordinator: User) -> Case:
-    """The coordinator is responsible, so case views need no outside-assignment reason."""
-    return make_case(worker, responsible=coordinator)
-
-
-@pytest.fixture
-def consent_to(coordinator: User) -> Callable[..., Consent]:
-    def make(case: Case, agency: Agency) -> Consent:
-        today = timezone.localdate()
-        return case_services.consent_create(
-            individual=case.individual,
-            case=case,
-            by=coordinator,
-            recipient=agency,
-            given_on=today - timedelta(days=10),
-            valid_until=today + timedelta(days=180),
-            document_reference="SAMTYCKE-77",
-            scope_interventions=True,
-            scope_threat_level=False,
-            scope_journal=False,
-        )
-
-    return make
-
-
 def create(case: Case, by: User, **fields: Any) -> Referral:
     values: dict[str, Any] = {
         "kind": DocumentKind.REFERRAL,

@@ -77,40 +77,6 @@ def published(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 @pytest.fixture
-def owned_case(make_case: Callable[..., Case], worker: User, coordinator: User) -> Case:
-    """The coordinator is responsible, so case views need no outside-assignment reason."""
-    return make_case(worker, responsible=coordinator)
-
-
-@pytest.fixture
-def consent_to(coordinator: User) -> Callable[..., Consent]:
-    def make(
-        case: Case,
-        agency: Agency,
-        *,
-        interventions: bool = True,
-        threat_level: bool = True,
-        journal: bool = False,
-        reference: str = CONSENT_REF,
-    ) -> Consent:
-        today = timezone.localdate()
-        return case_services.consent_create(
-            individual=case.individual,
-            case=case,
-            by=coordinator,
-            recipient=agency,
-            given_on=today - timedelta(days=3),
-            valid_until=today + timedelta(days=180),
-            document_reference=reference,
-            scope_interventions=interventions,
-            scope_threat_level=threat_level,
-            scope_journal=journal,
-        )
-
-    return make
-
-
-@pytest.fixture
 def make_referral(coordinator: User, police_agency: Agency) -> Callable[..., Referral]:
     def make(case: Case, **fields: Any) -> Referral:
         values: dict[str, Any] = {
