@@ -184,7 +184,8 @@ class AuditAction(models.TextChoices):
     INDIVIDUAL_CREATE = "individual_create", _("Registrerat person")
     INDIVIDUAL_UPDATE = "individual_update", _("Ändrat person")
     IDENTITY_REVEAL = "identity_reveal", _("Visat skyddade uppgifter")
-    IDENTITY_COLLISION = "identity_collision", _("Personnummer finns redan")
+    # Named for what the attempter saw, so no log reader learns that the number exists.
+    IDENTITY_COLLISION = "identity_collision", _("Registrering nekad")
     INTERVENTION_CREATE = "intervention_create", _("Lagt till insats")
     INTERVENTION_UPDATE = "intervention_update", _("Ändrat insats")
     JOURNAL_CREATE = "journal_create", _("Journalanteckning")
