@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from avhopp.models import Agency
-from cases.identity import parse_identity_number
+from cases.identity import REGISTRATION_REFUSED, parse_identity_number
 from cases.models import (
     STATUSES_NEEDING_REASON,
     TEXT_LIMIT,
@@ -91,10 +91,6 @@ class IdentityNumberField(forms.CharField):
         if not value:
             return ""
         return parse_identity_number(value, today=timezone.localdate())
-
-
-# Said for a number already registered and for any refusal that could stand in for one.
-REGISTRATION_REFUSED = _("Registreringen kan inte göras. Kontakta er samordnare.")
 
 
 class IndividualForm(forms.ModelForm):

@@ -78,3 +78,7 @@ def format_identity_number(number: str) -> str:
 
 def mask_identity_number(number: str) -> str:
     return f"{number[:8]}-****"
+
+
+# Said for a number already registered and for any refusal that could stand in for one.
+REGISTRATION_REFUSED = _("Registreringen kan inte göras. Kontakta er samordnare.")

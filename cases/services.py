@@ -7,14 +7,14 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
 from avhopp.audit import audit_event, audit_record, audit_record_all
 from avhopp.models import Agency, AuditAction
-from cases.identity import birth_date_of
+from cases.identity import REGISTRATION_REFUSED, birth_date_of
 from cases.models import (
     OPEN_STATUSES,
     STATUSES_NEEDING_REASON,
@@ -38,6 +38,15 @@ from cases.policy import CaseAction, CasePolicy
 if TYPE_CHECKING:
     from avhopp.models import User
     from cases.policy import CaseAccess
+
+
+class IdentityNumberTaken(ValidationError):
+    """The number is registered already; `registered` is whom it belongs to, for the log and
+    the owner's alert, never for the user who tried."""
+
+    def __init__(self, registered: Individual) -> None:
+        super().__init__({"personnummer": [ValidationError(REGISTRATION_REFUSED, code="refused")]})
+        self.registered = registered
 
 
 @transaction.atomic
@@ -69,8 +78,20 @@ def individual_create(
         individual.reserve_number = None
     elif not individual.reserve_number:
         individual.reserve_number = _next_reserve_number()
-    individual.full_clean()
-    individual.save()
+    try:
+        individual.full_clean()
+        with transaction.atomic():  # a savepoint: the insert may lose a race for the number
+            individual.save()
+    except (ValidationError, IntegrityError) as error:
+        registered = (
+            Individual.objects.filter(personnummer=individual.personnummer).first()
+            if individual.personnummer
+            else None
+        )
+        if registered is None:
+            raise
+        # Registered meanwhile (after the form's check): the same answer as the form gives.
+        raise IdentityNumberTaken(registered) from error
     audit_record(
         actor=by, action=AuditAction.INDIVIDUAL_CREATE, obj=individual, individual_id=individual.pk
     )

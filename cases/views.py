@@ -123,15 +123,22 @@ def case_create_view(request: HttpRequest) -> HttpResponse:
                 by=request.user, registered=individual_form.registered
             )
         if valid:
-            with transaction.atomic():
-                individual = services.individual_create(
-                    by=request.user, **individual_form.cleaned_data
+            try:
+                with transaction.atomic():
+                    individual = services.individual_create(
+                        by=request.user, **individual_form.cleaned_data
+                    )
+                    case = services.case_create(
+                        by=request.user, individual=individual, **case_form.cleaned_data
+                    )
+            except services.IdentityNumberTaken as taken:
+                individual_form.add_error(None, taken)
+                services.identity_collision_record(by=request.user, registered=taken.registered)
+            else:
+                messages.success(
+                    request, _("Ärendet %(ref)s är upplagt.") % {"ref": case.reference}
                 )
-                case = services.case_create(
-                    by=request.user, individual=individual, **case_form.cleaned_data
-                )
-            messages.success(request, _("Ärendet %(ref)s är upplagt.") % {"ref": case.reference})
-            return redirect(case)
+                return redirect(case)
     return render(
         request,
         "cases/case_create.html",

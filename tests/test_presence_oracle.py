@@ -11,6 +11,7 @@ from datetime import date
 import pytest
 
 from avhopp.models import AuditAction, AuditEvent, Role
+from cases.forms import CaseForm
 from cases.models import Case, CoordinationAlert, Individual
 from cases.policy import IDENTITY_COLLISION_LIMIT
 from tests.conftest import make_personnummer
@@ -154,3 +155,32 @@ def test_the_attempting_agencys_log_reviewer_does_not_learn_the_case(
     header = rows[0]
     assert {row[header.index("case_id")] for row in rows[1:]} <= {""}
     assert {row[header.index("individual_id")] for row in rows[1:]} <= {""}
+
+
+@pytest.mark.parametrize("lost_at", ["validation", "insert"])
+def test_a_number_registered_meanwhile_gets_the_same_answer(
+    login, outsider, case: Case, monkeypatch: pytest.MonkeyPatch, lost_at: str
+) -> None:
+    """Two registrations of one number at once: the one that loses after the form's check, in
+    the model's validation or at the insert itself, gets the form's answer, not a 500."""
+    number = _fresh_number()
+    checked = CaseForm.clean
+
+    def registered_meanwhile(form: CaseForm):
+        # The person's form is checked already; another request registers the number now,
+        # before this one saves.
+        Individual.objects.filter(pk=case.individual_id).update(personnummer=number)
+        return checked(form)
+
+    monkeypatch.setattr(CaseForm, "clean", registered_meanwhile)
+    if lost_at == "insert":
+        monkeypatch.setattr(Individual, "validate_constraints", lambda *args, **kwargs: None)
+        monkeypatch.setattr(Individual, "validate_unique", lambda *args, **kwargs: None)
+    people = Individual.objects.count()
+    response = _register(login(outsider), number)
+    assert response.status_code == 400
+    assert REFUSED in response.content.decode()
+    assert "finns redan" not in response.content.decode()
+    assert Individual.objects.count() == people
+    assert AuditEvent.objects.filter(action=AuditAction.IDENTITY_COLLISION).count() == 2
+    assert CoordinationAlert.objects.filter(case=case).count() == 1
