@@ -122,7 +122,7 @@ def case_create_view(request: HttpRequest) -> HttpResponse:
     case_form = CaseForm(request.POST or None, prefix="case")
     if request.method == "POST":
         valid = individual_form.is_valid() & case_form.is_valid()
-        if individual_form.has_error("personnummer", "refused"):
+        if individual_form.refused_registration():
             services.identity_collision_record(
                 by=request.user, registered=individual_form.registered
             )
