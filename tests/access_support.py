@@ -27,6 +27,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from avhopp.models import Agency, AgencyKind, AuditAction, AuditEvent, Role, User
+from avhopp.storage import write_document
 from cases import services
 from cases.models import (
     Case,
@@ -41,8 +42,9 @@ from cases.models import (
 )
 from referrals import services as referral_services
 from referrals.models import DocumentKind, Referral, ReferralStatus
-from referrals.storage import write_document
 from tests.conftest import AgencyFactory
+from tests.relocation_support import relocation_consent
+from tests.relocation_support import request as request_relocation
 from tests.support import assess_threat
 
 # --- The expectation table ------------------------------------------------------------------
@@ -121,6 +123,29 @@ TABLE: dict[str, Expect] = {
     "referrals:answer": Expect("referral", POST, "405 405 405 405 405 405 405 405 405"),
     # User administration: the role is checked before the user is looked up, so every
     # other role gets 403 whatever the id. An admin of another agency gets 404 (tested below).
+    # A relocation is read by those taking part: the responsible worker and the coordinators
+    # of the sending municipality (the coordinator after giving a reason, as for the case),
+    # the police region covering it (the officer), and none of the others, who get 404.
+    "relocations:request": Expect(None, GET_POST, "403 403 R200 403 403 403 404 404 LOGIN"),
+    "relocations:detail": Expect("relocation", GET, "200 404 R200 404 404 200 404 404 LOGIN"),
+    # No agreement before a placement: 409 for the sending side, who may download it then.
+    "relocations:agreement": Expect("relocation", GET, "409 404 R409 404 404 403 404 404 LOGIN"),
+    **{
+        f"relocations:{step}": Expect("relocation", POST, "405 405 405 405 405 405 405 405 405")
+        for step in (
+            "avoid",
+            "propose",
+            "clearance",
+            "offer",
+            "offer_answer",
+            "placement",
+            "moved",
+            "handover",
+            "handover_answer",
+            "ivo",
+            "abort",
+        )
+    },
     "users:edit": Expect("user", GET_POST, "403 403 403 403 200 403 403 403 LOGIN"),
     "users:end_sessions": Expect("user", POST, "405 405 405 405 405 405 405 405 LOGIN"),
 }
@@ -190,6 +215,7 @@ class World:
             "consent": self.consent.pk,
             "share": self.share.pk,
             "referral": self.referral.pk,
+            "relocation": self.extra["relocation"].pk,
             "user": self.users["colleague"].pk,
         }
 
@@ -262,6 +288,7 @@ def world(
     police_agency: Agency,
     prison_agency: Agency,
     share_with: Callable[..., CaseShare],
+    national_agency: Agency,
 ) -> World:
     settings.DOCUMENT_ROOT = tmp_path / "documents"
     share = share_with(
@@ -280,6 +307,12 @@ def world(
         next_review_date=timezone.localdate() + timedelta(days=30),
     )
     referral = ready_referral(case, coordinator, prison_agency)
+    # A requested relocation; the municipality's police region is the officer's.
+    case.owning_agency.police_region = police_agency
+    case.owning_agency.save(update_fields=["police_region"])
+    relocation = request_relocation(
+        case, coordinator, relocation_consent(case, coordinator, national_agency)
+    )
     users = {
         "worker": worker,
         "colleague": colleague,
@@ -299,6 +332,7 @@ def world(
         referral=referral,
         journal=journal,
         assessment=assessment,
+        extra={"relocation": relocation},
     )
 
 
