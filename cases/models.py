@@ -21,11 +21,11 @@ from avhopp.models import Agency
 TEXT_LIMIT = 10_000
 
 
-def text_limits(prefix: str, *fields: str) -> list[models.CheckConstraint]:
+def text_limits(prefix: str, *fields: str, limit: int = TEXT_LIMIT) -> list[models.CheckConstraint]:
     return [
         models.CheckConstraint(
             name=f"{prefix}_{field}_length",
-            condition=Q(LessThanOrEqual(Length(field), TEXT_LIMIT)),
+            condition=Q(LessThanOrEqual(Length(field), limit)),
         )
         for field in fields
     ]

@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.db import models
-from django.utils.translation import gettext
 
 from avhopp.audit import audit_event
 from avhopp.models import AuditAction
@@ -23,6 +22,7 @@ if TYPE_CHECKING:
     from avhopp.models import User
     from relocations.models import Relocation
 
+# Stored as data in the log, in Swedish like the rest of it.
 PARTY = "Omplaceringspart (skyddad)"
 
 
@@ -46,5 +46,5 @@ def relocation_audit(
         relocation.sending_agency_id,
         relocation.coordinating_agency_id,
     ):
-        event.agency_name, event.username = gettext(PARTY), gettext(PARTY)
+        event.agency_name, event.username = PARTY, PARTY
     event.save()

@@ -12,27 +12,15 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Length
-from django.db.models.lookups import LessThanOrEqual
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from avhopp.models import Agency
-from cases.models import Case
+from cases.models import Case, text_limits
 
 # Free texts here are short by design: a blind request carries needs, not a case file.
 SHORT_TEXT = 2000
-
-
-def short_texts(prefix: str, *fields: str) -> list[models.CheckConstraint]:
-    return [
-        models.CheckConstraint(
-            name=f"{prefix}_{field}_length",
-            condition=Q(LessThanOrEqual(Length(field), SHORT_TEXT)),
-        )
-        for field in fields
-    ]
 
 
 class RelocationStatus(models.TextChoices):
@@ -210,8 +198,13 @@ class Relocation(models.Model):
                 condition=~Q(status__in=["handover", "handed_over", "disputed"])
                 | (Q(handover_requested_at__isnull=False) & Q(handover_due_on__isnull=False)),
             ),
-            *short_texts(
-                "relocation", "needs_summary", "closing_summary", "handover_refusal", "ivo_outcome"
+            *text_limits(
+                "relocation",
+                "needs_summary",
+                "closing_summary",
+                "handover_refusal",
+                "ivo_outcome",
+                limit=SHORT_TEXT,
             ),
         ]
         indexes = [

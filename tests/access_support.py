@@ -82,6 +82,21 @@ class Expect:
 
 GET, POST, GET_POST = ("GET",), ("POST",), ("GET", "POST")
 
+# A relocation's POST-only steps (relocations.urls).
+RELOCATION_STEPS = (
+    "avoid",
+    "propose",
+    "clearance",
+    "offer",
+    "offer_answer",
+    "placement",
+    "moved",
+    "handover",
+    "handover_answer",
+    "ivo",
+    "abort",
+)
+
 #                              worker colleague coord  logrev admin  police outsid oth-pol anon
 TABLE: dict[str, Expect] = {
     "cases:detail": Expect(None, GET, "200 R200 R200 403 403 200 404 404 LOGIN"),
@@ -132,19 +147,7 @@ TABLE: dict[str, Expect] = {
     "relocations:agreement": Expect("relocation", GET, "409 404 R409 404 404 403 404 404 LOGIN"),
     **{
         f"relocations:{step}": Expect("relocation", POST, "405 405 405 405 405 405 405 405 405")
-        for step in (
-            "avoid",
-            "propose",
-            "clearance",
-            "offer",
-            "offer_answer",
-            "placement",
-            "moved",
-            "handover",
-            "handover_answer",
-            "ivo",
-            "abort",
-        )
+        for step in RELOCATION_STEPS
     },
     "users:edit": Expect("user", GET_POST, "403 403 403 403 200 403 403 403 LOGIN"),
     "users:end_sessions": Expect("user", POST, "405 405 405 405 405 405 405 405 LOGIN"),

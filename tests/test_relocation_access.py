@@ -17,7 +17,7 @@ from avhopp.models import AuditAction, AuditEvent, User
 from cases.models import Case
 from relocations.models import Relocation, RelocationStatus
 from relocations.pdf import agreement_render
-from tests.access_support import body_of, give_outside_reason
+from tests.access_support import RELOCATION_STEPS, body_of, give_outside_reason
 from tests.relocation_support import (
     DESTINATION_ADDRESS,
     DESTINATION_NAME,
@@ -26,20 +26,6 @@ from tests.relocation_support import (
 )
 
 pytestmark = pytest.mark.django_db
-
-STEP_URLS = (
-    "avoid",
-    "propose",
-    "clearance",
-    "offer",
-    "offer_answer",
-    "placement",
-    "moved",
-    "handover",
-    "handover_answer",
-    "ivo",
-    "abort",
-)
 
 
 @pytest.fixture
@@ -53,7 +39,7 @@ def arranged(relocation: Relocation, parties: Parties, doc_root: object) -> Relo
 def _urls(relocation: Relocation) -> dict[str, str]:
     urls = {
         name: reverse(f"relocations:{name}", args=[relocation.pk])
-        for name in ("detail", "agreement", *STEP_URLS)
+        for name in ("detail", "agreement", *RELOCATION_STEPS)
     }
     urls["list"] = reverse("relocations:list")
     urls["home"] = reverse("home")
@@ -71,7 +57,7 @@ def test_national_coordinator_reads_blind_and_sees_the_destination(
         "agreement": 200,
         "list": 200,
         "home": 200,
-        **dict.fromkeys(STEP_URLS, 405),
+        **dict.fromkeys(RELOCATION_STEPS, 405),
     }
     page = body_of(client.get(_urls(arranged)["detail"]))
     assert DESTINATION_NAME in page and DESTINATION_ADDRESS in page
