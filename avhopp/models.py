@@ -16,6 +16,7 @@ class AgencyKind(models.TextChoices):
     SIS = "sis", _("Statens institutionsstyrelse (SiS)")
     SOCIALSTYRELSEN = "socialstyrelsen", _("Socialstyrelsen")
     CIVIL_SOCIETY = "civil_society", _("Civilsamhällesorganisation")
+    NATIONAL_COORDINATION = "national_coordination", _("Nationell samordning")
     OTHER = "other", _("Annan")
 
 
@@ -27,6 +28,16 @@ class Agency(models.Model):
     )
     region = models.CharField(_("region"), max_length=100, blank=True)
     address = models.CharField(_("postadress"), max_length=300, blank=True)
+    # The police region that clears a relocation to this municipality (relocations app).
+    police_region = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="covered_municipalities",
+        limit_choices_to={"kind": "police"},
+        verbose_name=_("polisregion"),
+    )
     # The auth group that receives this agency's object permissions.
     group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="agency")
 
@@ -48,6 +59,10 @@ class Agency(models.Model):
                 condition=~Q(municipality_code=""),
                 name="agency_unique_municipality_code",
             ),
+            models.CheckConstraint(
+                name="agency_only_municipality_has_police_region",
+                condition=Q(police_region__isnull=True) | Q(kind="social_services"),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -65,6 +80,12 @@ class Agency(models.Model):
 
     def clean(self) -> None:
         super().clean()
+        if self.police_region_id is not None and (
+            self.kind != AgencyKind.SOCIAL_SERVICES or self.police_region.kind != AgencyKind.POLICE
+        ):
+            raise ValidationError(
+                {"police_region": _("Bara en kommun har en polisregion, och den är polisens.")}
+            )
         if self.pk is None or self.kind not in AgencyKind.values:
             return
         misfits = self.users.exclude(role__in=roles_of_kind(self.kind)).exclude(role="")
@@ -89,16 +110,20 @@ class Role(models.TextChoices):
     POLICE_OFFICER = "police_officer", _("Polis")
     LOG_REVIEWER = "log_reviewer", _("Loggkontrollant")
     AGENCY_ADMIN = "agency_admin", _("Myndighetsadministratör")
+    NATIONAL_COORDINATOR = "national_coordinator", _("Nationell samordnare")
 
 
 # Which roles exist in which kind of agency. Only a municipality's social services own cases
 # and have social workers; only the police have police officers. The database holds its own
-# copy (avhopp migration 0004), so a change here needs a migration too.
+# copy (avhopp migrations 0004 and 0007), so a change here needs a migration too.
 ROLES_BY_AGENCY_KIND: dict[str, frozenset[str]] = {
     AgencyKind.SOCIAL_SERVICES: frozenset(
         {Role.SOCIAL_WORKER, Role.COORDINATOR, Role.LOG_REVIEWER, Role.AGENCY_ADMIN}
     ),
     AgencyKind.POLICE: frozenset({Role.POLICE_OFFICER, Role.LOG_REVIEWER, Role.AGENCY_ADMIN}),
+    AgencyKind.NATIONAL_COORDINATION: frozenset(
+        {Role.NATIONAL_COORDINATOR, Role.LOG_REVIEWER, Role.AGENCY_ADMIN}
+    ),
     **{
         kind: frozenset({Role.COORDINATOR, Role.LOG_REVIEWER, Role.AGENCY_ADMIN})
         for kind in (
@@ -211,6 +236,10 @@ class AuditAction(models.TextChoices):
     REAUTHENTICATED = "reauthenticated", _("Bekräftat identitet")
     ADMIN_CHANGE = "admin_change", _("Ändrat i administrationen")
     REFERRAL_LIST = "referral_list", _("Remisslista")
+    RELOCATION_REQUEST = "relocation_request", _("Begärt omplacering")
+    RELOCATION_TRANSITION = "relocation_step", _("Omplacering: nytt steg")
+    RELOCATION_VIEW = "relocation_view", _("Läst omplacering")
+    DESTINATION_VIEW = "destination_view", _("Läst omplaceringens destination")
 
 
 class AuditEvent(models.Model):

@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "avhopp",
     "cases",
     "referrals",
+    "relocations",
     "avhopp.admin_apps.AvhoppAdminConfig",  # the admin asks for the second factor too
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -351,6 +352,9 @@ CONTENT_SECURITY_POLICY = {
 AVHOPP_REASON_TTL = timedelta(minutes=env_int("AVHOPP_REASON_TTL_MINUTES", 30, minimum=1))
 # Threat-assessment review interval suggested when police record a new assessment.
 AVHOPP_THREAT_REVIEW_DAYS = env_int("AVHOPP_THREAT_REVIEW_DAYS", 90, minimum=1)
+# Working days (not weekends, Swedish public holidays, Midsummer, Christmas or New Year's
+# Eve) a municipality has to answer a relocation offer before it goes back to matching.
+AVHOPP_OFFER_ANSWER_WORKING_DAYS = env_int("AVHOPP_OFFER_ANSWER_WORKING_DAYS", 5, minimum=1)
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://")):
@@ -373,6 +377,11 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "expire-consents": {"task": "cases.tasks.expire_consents", "schedule": 300.0},
     "requeue-stale-referrals": {"task": "referrals.tasks.requeue_stale", "schedule": 120.0},
+    "expire-relocation-answers": {"task": "relocations.tasks.expire_answers", "schedule": 300.0},
+    "requeue-relocation-agreements": {
+        "task": "relocations.tasks.requeue_agreements",
+        "schedule": 120.0,
+    },
 }
 
 LOGGING = {

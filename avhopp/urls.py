@@ -17,6 +17,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("arenden/", include("cases.urls")),
     path("remisser/", include("referrals.urls")),
+    path("omplaceringar/", include("relocations.urls")),
     path("logg/", include("cases.audit_urls")),
     path("anvandare/", include("avhopp.user_urls")),
     path("admin/", admin.site.urls),

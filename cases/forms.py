@@ -346,6 +346,7 @@ class ConsentForm(forms.ModelForm):
             "scope_interventions",
             "scope_threat_level",
             "scope_journal",
+            "relocation",
             "given_on",
             "valid_until",
             "document_reference",

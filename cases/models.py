@@ -22,11 +22,11 @@ from cases.identity import REGISTRATION_REFUSED
 TEXT_LIMIT = 10_000
 
 
-def text_limits(prefix: str, *fields: str) -> list[models.CheckConstraint]:
+def text_limits(prefix: str, *fields: str, limit: int = TEXT_LIMIT) -> list[models.CheckConstraint]:
     return [
         models.CheckConstraint(
             name=f"{prefix}_{field}_length",
-            condition=Q(LessThanOrEqual(Length(field), TEXT_LIMIT)),
+            condition=Q(LessThanOrEqual(Length(field), limit)),
         )
         for field in fields
     ]
@@ -470,6 +470,10 @@ class Consent(ScopeFields):
     given_on = models.DateField(_("lämnat"))
     valid_until = models.DateField(_("giltigt till"), null=True, blank=True)
     document_reference = models.CharField(_("dokumentreferens"), max_length=100)
+    # Not a section of the case to read (ConsentScope) but a process the person agrees to:
+    # a coordinated move to another municipality, its matching and its handover
+    # (relocations app). The recipient is the national coordination that matches it.
+    relocation = models.BooleanField(_("omplacering till annan kommun"), default=False)
     withdrawn_at = models.DateTimeField(_("återkallat"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -487,7 +491,8 @@ class Consent(ScopeFields):
 
     def __str__(self) -> str:
         # Shown in choice lists: the scope tells the coordinator which sections it allows.
-        return f"{self.recipient} ({self.given_on}): {', '.join(self.scope_labels)}"
+        labels = [*self.scope_labels, *([str(_("Omplacering"))] if self.relocation else [])]
+        return f"{self.recipient} ({self.given_on}): {', '.join(labels)}"
 
     def is_current(self, on: date | None = None) -> bool:
         on = on or timezone.localdate()

@@ -50,6 +50,7 @@ class CaseAction(models.TextChoices):
     ADD_THREAT_ASSESSMENT = "add_threat_assessment"
     SHARE = "share"  # also consents: what the share rests on
     REFER = "refer"
+    RELOCATE = "relocate"  # request a coordinated move to another municipality
     REVEAL_IDENTITY = "reveal_identity"
     VIEW_ACCESS_LOG = "view_access_log"
 
@@ -118,7 +119,7 @@ class CasePolicy:
                 return is_owner or _is_police(user) or _covers(share, action)
             case CaseAction.VIEW_THREAT_DETAILS | CaseAction.ADD_THREAT_ASSESSMENT:
                 return _is_police(user)
-            case CaseAction.SHARE | CaseAction.REFER:
+            case CaseAction.SHARE | CaseAction.REFER | CaseAction.RELOCATE:
                 return is_owner and role == Role.COORDINATOR
             case CaseAction.REVEAL_IDENTITY:
                 return is_owner and (case.responsible_id == user.pk or role == Role.COORDINATOR)

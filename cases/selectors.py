@@ -84,6 +84,7 @@ _CONSENT_COLUMNS = (
     "given_on",
     "valid_until",
     "document_reference",
+    "relocation",
     "withdrawn_at",
     "recipient__name",
 )

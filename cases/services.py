@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
 from avhopp.audit import audit_event, audit_record, audit_record_all
-from avhopp.models import Agency, AuditAction
+from avhopp.models import Agency, AgencyKind, AuditAction
 from cases.identity import REGISTRATION_REFUSED, birth_date_of
 from cases.models import (
     OPEN_STATUSES,
@@ -427,6 +427,7 @@ def consent_create(
     scope_interventions: bool = False,
     scope_threat_level: bool = False,
     scope_journal: bool = False,
+    relocation: bool = False,
 ) -> Consent:
     CasePolicy.require(by, CaseAction.SHARE, case)
     if individual.pk != case.individual_id:
@@ -441,6 +442,7 @@ def consent_create(
         scope_interventions=scope_interventions,
         scope_threat_level=scope_threat_level,
         scope_journal=scope_journal,
+        relocation=relocation,
     )
     consent.full_clean()
     consent.save()
@@ -549,6 +551,35 @@ def _revoke(share: CaseShare, *, by: User | None, reason: str) -> None:
     audit_record(
         actor=by, action=AuditAction.CASE_UNSHARE, obj=share, case_id=share.case_id, reason=reason
     )
+
+
+def case_transfer(*, case: Case, to_agency: Agency, responsible: User, by: User) -> int:
+    """Move a case to another municipality ("flytt av ärende"); the number of shares revoked.
+
+    The owning grants move, so the sending municipality no longer sees the case. Every active
+    share is revoked: each rested on the sending municipality's decision, and the new owner
+    reviews the person's consents and shares anew. Who may transfer is the caller's policy
+    (relocations.policy, a receiving coordinator accepting a handover): nobody at the new
+    owner can see the case before, so no case action fits. Call inside the caller's
+    transaction."""
+    if to_agency.kind != AgencyKind.SOCIAL_SERVICES or responsible.agency_id != to_agency.pk:
+        raise ValidationError(_("Ärendet kan bara flyttas till en kommuns socialtjänst."))
+    shares = list(
+        CaseShare.objects.filter(case=case, revoked_at__isnull=True).select_related("agency")
+    )
+    # Before the grants move: revoking a share to the new owner removes its group's view.
+    for share in shares:
+        _revoke(share, by=by, reason="case_transferred")
+    from_group = case.owning_agency.group
+    for permission in ("cases.view_case", "cases.change_case"):
+        remove_perm(permission, from_group, case)
+        assign_perm(permission, to_agency.group, case)
+    case.owning_agency, case.responsible = to_agency, responsible
+    case.save(update_fields=["owning_agency", "responsible", "updated_at"])
+    audit_record(
+        actor=by, action=AuditAction.CASE_UPDATE, obj=case, case_id=case.pk, reason="transferred"
+    )
+    return len(shares)
 
 
 def consents_expire(*, today: date | None = None) -> int:

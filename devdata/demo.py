@@ -28,6 +28,8 @@ from devdata.factories import (
     ongoing_intervention,
     share_on_consent,
 )
+from relocations import services as relocation_services
+from relocations.models import HousingNeed, Relocation, RelocationStatus, Urgency
 
 DEMO_PASSWORD = "Avhopp-demo-2026"
 # RFC 6238's test key ("12345678901234567890"), base32 GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ:
@@ -42,7 +44,12 @@ AGENCIES = [
     ("Kriminalvården", AgencyKind.PRISON_PROBATION, "", ""),
     ("Statens institutionsstyrelse (SiS)", AgencyKind.SIS, "", ""),
     ("Föreningen Ny Väg (demo)", AgencyKind.CIVIL_SOCIETY, "", "Stockholm"),
+    ("Nationell samordning avhopp", AgencyKind.NATIONAL_COORDINATION, "", ""),
+    ("Umeå kommun, socialtjänsten", AgencyKind.SOCIAL_SERVICES, "2480", "Västerbotten"),
+    ("Polisregion Nord", AgencyKind.POLICE, "", "Norr"),
 ]
+# Which police region clears relocations to each municipality (by index in AGENCIES).
+POLICE_REGIONS = {0: 2, 1: 2, 7: 8}
 
 # username, first name, last name, agency index, role
 USERS = [
@@ -55,6 +62,9 @@ USERS = [
     ("botkyrka", "Lina", "Sjöberg", 1, Role.SOCIAL_WORKER),
     ("kriminalvarden", "Ola", "Strand", 3, Role.COORDINATOR),
     ("nyvag", "Mira", "Falk", 5, Role.COORDINATOR),
+    ("samordnare_nationell", "Nora", "Vik", 6, Role.NATIONAL_COORDINATOR),
+    ("umea", "Elin", "Lundin", 7, Role.COORDINATOR),
+    ("polis_nord", "Oskar", "Nyberg", 8, Role.POLICE_OFFICER),
 ]
 SUPPORT = "support"  # Django admin (support staff: is_staff in the support group, no superuser)
 
@@ -75,8 +85,13 @@ def load_demo() -> None:
         totp_key=lambda _username: DEMO_TOTP_KEY,
     )
     _support_staff(users[SUPPORT])
+    for municipality, police in POLICE_REGIONS.items():
+        agencies[municipality].police_region = agencies[police]
+        agencies[municipality].save(update_fields=["police_region"])
     if not Individual.objects.filter(personnummer__startswith="1995").exists():
         _cases(users, agencies)
+    if not Relocation.objects.exists():
+        _relocations(users, agencies)
 
 
 def _support_staff(user: User) -> None:
@@ -155,3 +170,85 @@ def _cases(users: dict[str, User], agencies: list[Agency]) -> None:
     new_case(
         worker, first_name="Cem", last_name="Okänd", referral_source=ReferralSource.ORGANISATION
     )
+
+
+def _relocations(users: dict[str, User], agencies: list[Agency]) -> None:
+    """Relocations in several steps, to walk through: one waiting for matching, one offered
+    to Umeå, one moved there and waiting for the handover."""
+    coordinator, police = users["samordnare"], users["polis"]
+    national, umea, nord = users["samordnare_nationell"], users["umea"], users["polis_nord"]
+    today = timezone.localdate()
+    for serial, first, step in (
+        (611, "Dana", RelocationStatus.MATCHING),
+        (612, "Erik", RelocationStatus.OFFERED),
+        (613, "Fia", RelocationStatus.MOVED),
+    ):
+        case = new_case(
+            users["handlaggare"],
+            first_name=first,
+            last_name="Omplacering",
+            born=date(1997, 5, 10),
+            serial=serial,
+            referral_source=ReferralSource.POLICE,
+            responsible=users["handlaggare"],
+        )
+        # The police assess the threat on a case shared with them.
+        share_on_consent(
+            case,
+            by=coordinator,
+            recipient=agencies[2],
+            reference=f"SAM-DEMO-{serial}",
+            given_on=today - timedelta(days=5),
+            valid_until=today + timedelta(days=365),
+            scope_threat_level=True,
+        )
+        services.threat_assessment_create(
+            case=case,
+            by=police,
+            level=ThreatLevel.SEVERE,
+            summary="Allvarlig hotbild i hemkommunen.",
+            details="Demo: polisens uppgifter.",
+            relocation=True,
+            next_review_date=today + timedelta(days=30),
+        )
+        consent = services.consent_create(
+            individual=case.individual,
+            case=case,
+            by=coordinator,
+            recipient=agencies[6],
+            given_on=today - timedelta(days=5),
+            valid_until=today + timedelta(days=365),
+            document_reference=f"OMP-DEMO-{serial}",
+            relocation=True,
+        )
+        relocation = relocation_services.relocation_request(
+            case=case,
+            by=coordinator,
+            consent=consent,
+            urgency=Urgency.PLANNED,
+            housing_need=HousingNeed.LONG_TERM,
+            needs_summary="Lägenhet och stöd till arbete. Vill bo nära en större stad.",
+            avoided_regions=["Skåne"],
+            avoid_reason="Tidigare nätverk finns där.",
+        )
+        if step == RelocationStatus.MATCHING:
+            continue
+        (candidate,) = relocation_services.candidates_propose(
+            relocation=relocation, by=national, municipalities=[agencies[7]]
+        )
+        relocation_services.clearance_answer(candidate=candidate, by=nord, cleared=True)
+        relocation_services.offer_send(candidate=candidate, by=national)
+        if step == RelocationStatus.OFFERED:
+            continue
+        relocation_services.offer_answer(
+            candidate=candidate, by=umea, accepted=True, intake_contact="Elin Lundin 090-16 10 00"
+        )
+        relocation.refresh_from_db()  # the services read who receives from the row
+        relocation_services.placement_record(
+            relocation=relocation,
+            by=umea,
+            housing=HousingNeed.LONG_TERM,
+            address="Demogatan 3, 903 25 Umeå",
+            move_date=today,
+        )
+        relocation_services.move_confirm(relocation=relocation, by=umea, moved_on=today)

@@ -16,13 +16,13 @@ from django.utils.translation import gettext_lazy
 
 from avhopp.audit import audit_record
 from avhopp.models import AuditAction
+from avhopp.pdf import render_pdf
+from avhopp.storage import write_document
 from cases.masking import shown_identity
 from cases.models import Case, ConsentScope
 from cases.policy import CaseAction, CasePolicy
 from referrals.models import DocumentKind, Referral, ReferralStatus
-from referrals.pdf import render_pdf
 from referrals.policy import ReferralAction, ReferralPolicy, grounds_hold
-from referrals.storage import write_document
 
 if TYPE_CHECKING:
     from avhopp.models import Agency, User

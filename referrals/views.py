@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from avhopp.audit import audit_list, audit_record
 from avhopp.database import planned_for_values
 from avhopp.models import AuditAction
+from avhopp.storage import read_document
 from cases.checkpoint import case_view, outside_reason_redirect
 from cases.policy import CaseAccess, CaseAction
 from referrals import services
@@ -24,7 +25,6 @@ from referrals.forms import AnswerForm, ReferralForm, SipForm
 from referrals.models import DocumentKind, ReferralStatus
 from referrals.policy import ReferralAction, ReferralPolicy
 from referrals.selectors import get_referral_for_user, referrals_visible_to
-from referrals.storage import read_document
 
 
 @case_view(CaseAction.REFER)

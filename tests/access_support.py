@@ -27,6 +27,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from avhopp.models import Agency, AgencyKind, AuditAction, AuditEvent, Role, User, roles_of_kind
+from avhopp.storage import write_document
 from cases import services
 from cases.models import (
     Case,
@@ -41,8 +42,9 @@ from cases.models import (
 )
 from referrals import services as referral_services
 from referrals.models import DocumentKind, Referral, ReferralStatus
-from referrals.storage import write_document
 from tests.conftest import AgencyFactory, UserFactory
+from tests.relocation_support import relocation_consent
+from tests.relocation_support import request as request_relocation
 from tests.support import assess_threat
 
 # --- The expectation table ------------------------------------------------------------------
@@ -97,6 +99,21 @@ class Expect:
 
 
 GET, POST, GET_POST = ("GET",), ("POST",), ("GET", "POST")
+
+# A relocation's POST-only steps (relocations.urls).
+RELOCATION_STEPS = (
+    "avoid",
+    "propose",
+    "clearance",
+    "offer",
+    "offer_answer",
+    "placement",
+    "moved",
+    "handover",
+    "handover_answer",
+    "ivo",
+    "abort",
+)
 
 # Columns: owning municipality (worker colleague coordinator log reviewer admin), the police
 # the case is shared with (officer reviewer admin), Kriminalvården (coordinator reviewer
@@ -195,6 +212,25 @@ TABLE: dict[str, Expect] = {
     ),
     # User administration: the role is checked before the user is looked up, so every
     # other role gets 403 whatever the id; an admin of another agency gets 404.
+    # A relocation is read by those taking part: the responsible worker and the coordinators
+    # of the sending municipality (the coordinator after giving a reason, as for the case),
+    # the police region covering it (the officer), and none of the others, who get 404.
+    "relocations:request": Expect(
+        None, GET_POST, "403 403 R200 403 403  403 403 403  404 404 404  404 404 404  LOGIN"
+    ),
+    "relocations:detail": Expect(
+        "relocation", GET, "200 404 R200 404 404  200 404 404  404 404 404  404 404 404  LOGIN"
+    ),
+    # No agreement before a placement: 409 for the sending side, who may download it then.
+    "relocations:agreement": Expect(
+        "relocation", GET, "409 404 R409 404 404  403 404 404  404 404 404  404 404 404  LOGIN"
+    ),
+    **{
+        f"relocations:{step}": Expect(
+            "relocation", POST, "405 405 405 405 405  405 405 405  405 405 405  405 405 405  405"
+        )
+        for step in RELOCATION_STEPS
+    },
     "users:edit": Expect(
         "user", GET_POST, "403 403 403 403 200  403 403 404  403 403 404  403 403 404  LOGIN"
     ),
@@ -268,6 +304,7 @@ class World:
             "consent": self.consent.pk,
             "share": self.share.pk,
             "referral": self.referral.pk,
+            "relocation": self.extra["relocation"].pk,
             "user": self.users["colleague"].pk,
         }
 
@@ -351,6 +388,7 @@ def world(
     police_agency: Agency,
     prison_agency: Agency,
     share_with: Callable[..., CaseShare],
+    national_agency: Agency,
     make_user: Callable[..., User],
 ) -> World:
     settings.DOCUMENT_ROOT = tmp_path / "documents"
@@ -371,6 +409,12 @@ def world(
         next_review_date=timezone.localdate() + timedelta(days=30),
     )
     referral = ready_referral(case, coordinator, prison_agency)
+    # A requested relocation; the municipality's police region is the officer's.
+    case.owning_agency.police_region = police_agency
+    case.owning_agency.save(update_fields=["police_region"])
+    relocation = request_relocation(
+        case, coordinator, relocation_consent(case, coordinator, national_agency)
+    )
     users = {
         "worker": worker,
         "colleague": colleague,
@@ -396,6 +440,7 @@ def world(
         referral=referral,
         journal=journal,
         assessment=assessment,
+        extra={"relocation": relocation},
     )
 
 

@@ -299,7 +299,9 @@ class Stack:
         stop_processes(process for process, _log in self.processes)
 
     def documents(self) -> list[Path]:
-        return sorted(path for path in self.document_root.rglob("*") if path.is_file())
+        """The referral documents (the demo's relocation agreements are made on load too)."""
+        referrals = self.document_root / "referrals"
+        return sorted(path for path in referrals.rglob("*") if path.is_file())
 
     def referral_row(self, pk: int) -> tuple[str, int, str]:
         with psycopg.connect(self.pg.url) as conn:

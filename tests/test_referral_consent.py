@@ -20,6 +20,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from avhopp.models import Agency, User
+from avhopp.storage import read_document, write_document
 from cases import services as case_services
 from cases.identity import format_identity_number
 from cases.models import (
@@ -35,7 +36,6 @@ from cases.selectors import get_case_for_user
 from referrals import services
 from referrals.models import DocumentKind, Referral, ReferralStatus
 from referrals.selectors import referrals_of_case
-from referrals.storage import read_document, write_document
 
 # Every test writes its documents to a folder of its own.
 pytestmark = pytest.mark.usefixtures("doc_root")

@@ -25,8 +25,10 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
+from avhopp import pdf
 from avhopp.celery import app as celery_app
 from avhopp.models import Agency, AuditAction, AuditEvent, User
+from avhopp.storage import read_document
 from cases import services as case_services
 from cases.identity import format_identity_number, mask_identity_number
 from cases.models import (
@@ -39,10 +41,9 @@ from cases.models import (
 )
 from cases.policy import CaseAction
 from cases.selectors import get_case_for_user
-from referrals import pdf, services
+from referrals import services
 from referrals.models import DocumentKind, Referral, ReferralStatus
 from referrals.selectors import referrals_of_case, referrals_visible_to
-from referrals.storage import read_document
 from referrals.tasks import generate_document
 from tests.support import assess_threat
 

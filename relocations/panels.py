@@ -1,0 +1,39 @@
+"""What the relocations app adds to the start page and the case page (avhopp.panels)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from avhopp.panels import Panel, register
+from cases.policy import CaseAccess
+from relocations.policy import RelocationPolicy
+from relocations.selectors import destination_of, relocations_visible_to, waiting_for
+
+
+def _waiting(request: HttpRequest, _subject: Any) -> dict[str, Any] | None:
+    if not any(RelocationPolicy.waiting_roles(request.user).values()):
+        return None
+    return {"waiting": waiting_for(request.user)}
+
+
+def _case_relocations(request: HttpRequest, access: CaseAccess) -> dict[str, Any] | None:
+    user = request.user
+    may_request = RelocationPolicy.may_request(user, access.case)
+    relocations = list(
+        relocations_visible_to(user).filter(case=access.case).select_related("receiving_agency")
+    )
+    if not relocations and not may_request:
+        return None
+    # The destination's name only for those allowed, each read logged.
+    rows = [(relocation, destination_of(user, relocation)) for relocation in relocations]
+    return {
+        "rows": rows,
+        "may_request": may_request and not any(r.is_open for r in relocations),
+    }
+
+
+def register_panels() -> None:
+    register("start", Panel("relocations/start_panel.html", _waiting))
+    register("case_detail", Panel("relocations/case_panel.html", _case_relocations))
