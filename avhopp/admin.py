@@ -9,17 +9,21 @@ arbitrary `?field__icontains=` would be an oracle on the hidden fields), and log
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
-from django.db.models import Model, QuerySet
+from django.db.models import Model, QuerySet, URLField
 from django.forms import ModelForm
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from avhopp.audit import audit_record
-from avhopp.models import Agency, AuditAction, User
+from avhopp.models import Agency, AuditAction, IdentityProvider, User
 from avhopp.policy import UserAction, UserPolicy
 
 SUPPORT_GROUP = "Support"
@@ -120,7 +124,15 @@ class AgencyAdmin(SupportAdmin):
     list_display = ["name", "kind", "municipality_code", "region"]
     list_filter = ["kind", "region"]
     search_fields = ["name", "municipality_code"]
-    fields = ["name", "kind", "municipality_code", "region", "address"]
+    fields = [
+        "name",
+        "kind",
+        "municipality_code",
+        "region",
+        "address",
+        "password_sign_in",
+        "passkeys_required",
+    ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Agency | None = None) -> list[str]:
         # The kind decides which roles its users may hold: it is set once, at creation.
@@ -160,6 +172,67 @@ class AvhoppUserAdmin(SupportAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
         return super().get_queryset(request).select_related("agency")
+
+
+def _https_urls(field: Any, **kwargs: Any) -> Any:
+    # A provider's endpoints are typed in full; a bare host is taken as HTTPS, never HTTP.
+    if isinstance(field, URLField):
+        kwargs["assume_scheme"] = "https"
+    return field.formfield(**kwargs)
+
+
+class IdentityProviderForm(forms.ModelForm):
+    """The client secret is typed, never shown: stored encrypted (avhopp.oidc)."""
+
+    client_secret = forms.CharField(
+        label=_("Klienthemlighet"),
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("Lämna tomt för att behålla den sparade, eller ange en miljövariabel ovan."),
+    )
+
+    class Meta:
+        model = IdentityProvider
+        formfield_callback = _https_urls
+        fields = [
+            "agency",
+            "name",
+            "enabled",
+            "issuer",
+            "authorization_endpoint",
+            "token_endpoint",
+            "jwks_uri",
+            "end_session_endpoint",
+            "client_id",
+            "client_secret_env",
+            "scopes",
+            "signing_algorithm",
+            "user_claim",
+            "user_field",
+            "accepted_acr",
+        ]
+
+    def clean_client_secret(self) -> str:
+        from avhopp.oidc import Refused, encrypt_secret
+
+        secret = self.cleaned_data["client_secret"]
+        if secret:
+            try:
+                self.instance.client_secret_encrypted = encrypt_secret(secret)
+            except Refused as refused:  # no encryption key configured
+                raise forms.ValidationError(refused.reason) from None
+        return ""
+
+
+@admin.register(IdentityProvider)
+class IdentityProviderAdmin(SupportAdmin):
+    """Superusers only (support staff have no permission on it): who may sign in to an
+    agency is decided here."""
+
+    form = IdentityProviderForm
+    formfield_overrides = {URLField: {"assume_scheme": "https"}}
+    list_display = ["name", "agency", "issuer", "enabled"]
+    list_filter = ["enabled"]
 
 
 def unregister_unneeded() -> None:

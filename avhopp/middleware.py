@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from avhopp.audit import RequestContext, audit_record, request_context
 from avhopp.models import AuditAction
+from avhopp.twofactor import second_factor_passed
 
 Handler = Callable[[HttpRequest], HttpResponse]
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -113,7 +114,7 @@ class SecondFactorMiddleware:
             settings.REQUIRE_TWO_FACTOR
             and not request.path.startswith(_OPEN_PREFIXES)
             and user.is_authenticated
-            and not user.is_verified()
+            and not second_factor_passed(request)
         ):
             url = reverse("two_factor")
             return redirect(f"{url}?{urlencode({'next': request.get_full_path()})}")

@@ -40,6 +40,21 @@ class Agency(models.Model):
     )
     # The auth group that receives this agency's object permissions.
     group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="agency")
+    # How the agency's staff sign in. Password sign-in (always with a second factor) stays
+    # for partners without an identity provider; an agency with one may switch it off.
+    password_sign_in = models.BooleanField(
+        _("inloggning med lösenord"),
+        default=True,
+        help_text=_("Av: personalen loggar bara in via myndighetens identitetsleverantör."),
+    )
+    passkeys_required = models.BooleanField(
+        _("kräv nyckel (passkey)"),
+        default=False,
+        help_text=_(
+            "På: andra faktorn vid lösenordsinloggning måste vara en nyckel (passkey); "
+            "engångskoder från app godtas inte."
+        ),
+    )
 
     class Meta:
         verbose_name = _("myndighet")
@@ -85,6 +100,18 @@ class Agency(models.Model):
         ):
             raise ValidationError(
                 {"police_region": _("Bara en kommun har en polisregion, och den är polisens.")}
+            )
+        if (
+            not self.password_sign_in
+            and not IdentityProvider.objects.filter(agency_id=self.pk, enabled=True).exists()
+        ):
+            raise ValidationError(
+                {
+                    "password_sign_in": _(
+                        "Lösenordsinloggning kan bara stängas av när myndigheten har en "
+                        "aktiv identitetsleverantör."
+                    )
+                }
             )
         if self.pk is None or self.kind not in AgencyKind.values:
             return
@@ -165,6 +192,14 @@ class User(AbstractUser):
         Agency, on_delete=models.PROTECT, related_name="users", null=True, blank=True
     )
     role = models.CharField(_("roll"), max_length=32, choices=Role.choices, blank=True)
+    # The user's id at their agency's identity provider (e.g. an HSA id), when the provider
+    # matches users on it rather than on the e-mail address. Set by the agency admin.
+    external_id = models.CharField(
+        _("id hos identitetsleverantören"),
+        max_length=200,
+        blank=True,
+        help_text=_("T.ex. HSA-id. Används när myndighetens inloggning matchar på det."),
+    )
     # Bumped to end all of the user's sessions at once (see SessionLimitsMiddleware).
     session_generation = models.PositiveIntegerField(default=0, editable=False)
 
@@ -178,6 +213,12 @@ class User(AbstractUser):
                 name="user_agency_and_role_together",
                 condition=(Q(agency__isnull=True) & Q(role=""))
                 | (Q(agency__isnull=False) & ~Q(role="")),
+            ),
+            # One account per person and agency: a sign-in matches exactly one user.
+            models.UniqueConstraint(
+                fields=["agency", "external_id"],
+                condition=~Q(external_id=""),
+                name="user_unique_external_id_per_agency",
             ),
         ]
 
@@ -240,6 +281,74 @@ class AuditAction(models.TextChoices):
     RELOCATION_TRANSITION = "relocation_step", _("Omplacering: nytt steg")
     RELOCATION_VIEW = "relocation_view", _("Läst omplacering")
     DESTINATION_VIEW = "destination_view", _("Läst omplaceringens destination")
+    SSO_REFUSED = "sso_refused", _("Nekad inloggning via identitetsleverantör")
+    PASSKEY_REGISTERED = "passkey_registered", _("Registrerat nyckel (passkey)")
+
+
+class UserClaimField(models.TextChoices):
+    EMAIL = "email", _("E-postadress")
+    EXTERNAL_ID = "external_id", _("Id hos identitetsleverantören (t.ex. HSA-id)")
+
+
+class IdentityProvider(models.Model):
+    """An agency's OpenID Connect provider. Its users are matched to existing accounts of that
+    agency only, by one claim; an account is never created from a sign-in.
+
+    The client secret is read from the environment variable named here or, failing that,
+    from the database, encrypted with AVHOPP_ENCRYPTION_KEYS (avhopp.oidc).
+    """
+
+    agency = models.OneToOneField(
+        Agency, on_delete=models.PROTECT, related_name="identity_provider"
+    )
+    name = models.CharField(
+        _("namn på inloggningsknappen"), max_length=100, help_text=_("T.ex. SITHS-kort.")
+    )
+    enabled = models.BooleanField(_("aktiv"), default=True)
+    issuer = models.URLField(_("utfärdare (issuer)"), max_length=300)
+    authorization_endpoint = models.URLField(_("authorization_endpoint"), max_length=300)
+    token_endpoint = models.URLField(_("token_endpoint"), max_length=300)
+    jwks_uri = models.URLField(_("jwks_uri"), max_length=300)
+    end_session_endpoint = models.URLField(_("end_session_endpoint"), max_length=300, blank=True)
+    client_id = models.CharField(_("klient-id"), max_length=200)
+    client_secret_env = models.CharField(
+        _("miljövariabel med klienthemligheten"),
+        max_length=100,
+        blank=True,
+        help_text=_("Namnet på en miljövariabel. Används före den krypterade hemligheten."),
+    )
+    client_secret_encrypted = models.TextField(_("krypterad klienthemlighet"), blank=True)
+    scopes = models.CharField(_("scopes"), max_length=300, default="openid email")
+    signing_algorithm = models.CharField(_("signeringsalgoritm"), max_length=10, default="RS256")
+    user_claim = models.CharField(
+        _("claim som identifierar användaren"), max_length=100, default="email"
+    )
+    user_field = models.CharField(
+        _("jämförs med"),
+        max_length=32,
+        choices=UserClaimField.choices,
+        default=UserClaimField.EMAIL,
+    )
+    accepted_acr = models.CharField(
+        _("godtagna tillitsnivåer (acr)"),
+        max_length=500,
+        help_text=_(
+            "Mellanslagsseparerade acr-värden, t.ex. http://id.elegnamnden.se/loa/1.0/loa3 "
+            "http://id.elegnamnden.se/loa/1.0/loa4. Andra nivåer nekas."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("identitetsleverantör")
+        verbose_name_plural = _("identitetsleverantörer")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.agency})"
+
+    @property
+    def accepted_acr_values(self) -> list[str]:
+        return self.accepted_acr.split()
 
 
 class AuditEvent(models.Model):

@@ -21,8 +21,10 @@ def user_create(
     first_name: str = "",
     last_name: str = "",
     email: str = "",
+    external_id: str = "",
 ) -> User:
-    """A user of the admin's own agency, in a role that agency's kind has (User.clean)."""
+    """A user of the admin's own agency, in a role that agency's kind has (User.clean).
+    Without a password only in an agency that signs in through its identity provider alone."""
     UserPolicy.check(by, UserAction.MANAGE)
     user = User(
         agency=by.agency,
@@ -31,9 +33,13 @@ def user_create(
         first_name=first_name,
         last_name=last_name,
         email=email,
+        external_id=external_id,
     )
-    validate_password(password, user)
-    user.set_password(password)
+    if password or by.agency.password_sign_in:
+        validate_password(password, user)
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
     user.full_clean()
     user.save()
     audit_record(actor=by, action=AuditAction.USER_CREATE, obj=user)

@@ -124,6 +124,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "axes",
     "csp",
 ]
@@ -222,7 +223,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "avhopp.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Passwords, for the agencies that keep password sign-in (Agency.password_sign_in).
+    "avhopp.backends.PasswordBackend",
+    # Agencies' identity providers (OpenID Connect), chosen per sign-in.
+    "avhopp.oidc.AgencyOIDCBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 PASSWORD_HASHERS = [
@@ -266,8 +270,48 @@ REQUIRE_TWO_FACTOR = env_bool("AVHOPP_REQUIRE_2FA", True)
 if PRODUCTION and not REQUIRE_TWO_FACTOR:
     raise ImproperlyConfigured("AVHOPP_REQUIRE_2FA cannot be off when DJANGO_ENV=production.")
 OTP_TOTP_ISSUER = "Avhopp"
+# Passkeys (WebAuthn, avhopp.passkeys): a second factor only, never instead of the password.
+# The relying party is the site's domain; the browser must be on one of the allowed origins.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_RP_NAME = "Avhopp"
+OTP_WEBAUTHN_RP_ID = env_str(
+    "AVHOPP_WEBAUTHN_RP_ID", ALLOWED_HOSTS[0].lstrip(".") if PRODUCTION else "localhost"
+)
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env_list(
+    "AVHOPP_WEBAUTHN_ORIGINS",
+    [f"https://{OTP_WEBAUTHN_RP_ID}"] if PRODUCTION else ["http://localhost:8000"],
+)
+OTP_WEBAUTHN_EXCEPTION_LOGGER_NAME = "avhopp.passkeys"
 # Re-authentication before highly sensitive operations (ASVS level 3).
 AVHOPP_REAUTH_SECONDS = env_int("AVHOPP_REAUTH_SECONDS", 300, minimum=30)
+
+# OpenID Connect sign-in through agencies' identity providers (avhopp.oidc). Each provider is
+# configured in the admin; these are what mozilla-django-oidc reads for all of them.
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_callback"
+OIDC_USE_NONCE = True
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = env_int("AVHOPP_OIDC_TIMEOUT_SECONDS", 10, minimum=1)
+OIDC_VERIFY_SSL = True
+# Keys that encrypt client secrets kept in the database (Fernet, the first one encrypts; the
+# others still decrypt, for rotation). Not needed when every secret is in the environment.
+AVHOPP_ENCRYPTION_KEYS = env_list("AVHOPP_ENCRYPTION_KEYS", [])
+
+
+def _check_fernet_keys(keys: list[str]) -> None:
+    from cryptography.fernet import Fernet
+
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"AVHOPP_ENCRYPTION_KEYS: key {position} is not a Fernet key (32 url-safe "
+                "base64-encoded bytes; make one with `python -c 'from cryptography.fernet "
+                "import Fernet; print(Fernet.generate_key().decode())'`)."
+            ) from None
+
+
+_check_fernet_keys(AVHOPP_ENCRYPTION_KEYS)
 
 # Lockout after repeated failed logins, by user name and address together and by user name
 # alone (an attacker spreading guesses over many addresses), with the same answer whether or

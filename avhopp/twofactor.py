@@ -30,6 +30,7 @@ from django_otp import login as otp_login
 from django_otp import match_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 from avhopp.audit import audit_record
 from avhopp.models import AuditAction, User
@@ -37,6 +38,25 @@ from avhopp.redirects import safe_next
 
 RECOVERY_CODES = 10
 REAUTH_AT = "avhopp_reauth_at"
+# Set on a session signed in through the agency's identity provider (avhopp.oidc): which one,
+# and its ID token for signing out there. That sign-in is itself multi-factor (SITHS, Freja
+# eID+ at assurance level 3, checked by its acr), so it stands in for the second factor.
+SSO_SESSION = "avhopp_sso"
+
+
+def passkeys_required(user: User) -> bool:
+    return user.agency_id is not None and user.agency.passkeys_required
+
+
+def second_factor_passed(request: HttpRequest) -> bool:
+    """After the provider's sign-in; or after a passkey, or where the agency allows it, a
+    one-time code."""
+    user = request.user
+    if SSO_SESSION in request.session:
+        return True
+    if not user.is_verified():
+        return False
+    return not passkeys_required(user) or isinstance(user.otp_device, WebAuthnCredential)
 
 
 class PasswordForm(forms.Form):
@@ -91,14 +111,19 @@ def _verified(request: HttpRequest, device: Any) -> None:
 @login_required
 @require_http_methods(["GET", "POST"])
 def two_factor_view(request: HttpRequest) -> HttpResponse:
+    """A passkey, offered first; a one-time code unless the agency requires passkeys. Whoever
+    has neither enrols one: a passkey where required, else the authenticator app."""
     user = request.user
-    if user.is_verified():
+    if second_factor_passed(request):
         return redirect(safe_next(request, reverse("home")))
     form = CodeForm(request.POST or None)
-    confirmed = _confirmed_totp(user)
-    if confirmed is None:
+    passkey, required = _has_passkey(user), passkeys_required(user)
+    if required and not passkey and (user.is_verified() or _confirmed_totp(user) is None):
+        return render(request, "registration/passkey_setup.html", {"next": _next(request)})
+    if not passkey and _confirmed_totp(user) is None:
         return _enrolment(request, form)
-    if request.method == "POST" and form.is_valid():
+    codes_accepted = not (required and passkey)
+    if request.method == "POST" and codes_accepted and form.is_valid():
         device = match_token(user, form.cleaned_data["code"])
         if device is not None:
             _verified(request, device)
@@ -108,9 +133,17 @@ def two_factor_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "registration/two_factor.html",
-        {"form": form, "next": request.GET.get("next", "")},
+        {"form": form if codes_accepted else None, "passkey": passkey, "next": _next(request)},
         status=400 if form.errors else 200,
     )
+
+
+def _has_passkey(user: User) -> bool:
+    return WebAuthnCredential.objects.filter(user=user, confirmed=True).exists()
+
+
+def _next(request: HttpRequest) -> str:
+    return request.GET.get("next", "")
 
 
 def _enrolment(request: HttpRequest, form: CodeForm) -> HttpResponse:
@@ -164,8 +197,17 @@ def require_recent_authentication(view: Callable[..., HttpResponse]) -> Callable
 @require_http_methods(["GET", "POST"])
 def reauthenticate_view(request: HttpRequest) -> HttpResponse:
     """A fresh one-time code; the password only for users without an authenticator
-    (possible in development, where two-factor login can be switched off)."""
+    (possible in development, where two-factor login can be switched off). Users signed in
+    through their agency's identity provider sign in there again."""
+    if SSO_SESSION in request.session:
+        url = reverse("oidc_reauthenticate")
+        return redirect(f"{url}?{urlencode({'next': safe_next(request, reverse('home'))})}")
     has_device = _confirmed_totp(request.user) is not None
+    passkey = _has_passkey(request.user)
+    if passkey and (passkeys_required(request.user) or not has_device):
+        # The passkey only: a code or the password would be the weaker way round it.
+        context = {"form": None, "passkey": True, "next": _next(request)}
+        return render(request, "registration/reauthenticate.html", context)
     form = CodeForm(request.POST or None) if has_device else PasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if has_device:
@@ -181,6 +223,6 @@ def reauthenticate_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "registration/reauthenticate.html",
-        {"form": form, "next": request.GET.get("next", "")},
+        {"form": form, "passkey": passkey, "next": request.GET.get("next", "")},
         status=400 if form.errors else 200,
     )

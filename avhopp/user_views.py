@@ -34,12 +34,24 @@ class UserCreateForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ["username", "first_name", "last_name", "email", "role"]
+        fields = ["username", "first_name", "last_name", "email", "external_id", "role"]
 
     def __init__(self, *args: object, agency: Agency, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.fields["role"].required = True  # every agency user has a role
+        # Staff of an agency that signs in only through its provider have no password.
+        self.fields["password"].required = agency.password_sign_in
+        self.agency = agency
         _limit_roles(self.fields["role"], agency, blank=True)
+
+    def clean_external_id(self) -> str:
+        external_id = self.cleaned_data["external_id"].strip()
+        if (
+            external_id
+            and User.objects.filter(agency=self.agency, external_id=external_id).exists()
+        ):
+            raise ValidationError(_("En annan användare hos myndigheten har redan det id:t."))
+        return external_id
 
     def clean(self) -> dict[str, object]:
         data = super().clean()

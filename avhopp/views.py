@@ -2,23 +2,52 @@ from __future__ import annotations
 
 import sys
 
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView
 from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from avhopp.celery import app as celery_app
 from avhopp.database import planned_for_values
+from avhopp.forms import LoginForm
+from avhopp.models import IdentityProvider
+from avhopp.oidc import provider_sign_out_url
 from avhopp.panels import panels_for
+from avhopp.twofactor import SSO_SESSION
 
 
 @login_required
 @planned_for_values()
 def home_view(request: HttpRequest) -> HttpResponse:
     return render(request, "avhopp/home.html", {"panels": panels_for("start", request)})
+
+
+class SignInView(LoginView):
+    """Password and second factor, or the agencies' identity providers to choose from."""
+
+    form_class = LoginForm
+
+    def get_context_data(self, **kwargs: object) -> dict[str, object]:
+        providers = IdentityProvider.objects.filter(enabled=True).select_related("agency")
+        return super().get_context_data(**kwargs) | {"providers": providers.order_by("agency")}
+
+
+@never_cache
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    """End the Avhopp session; after a provider's sign-in, offer to end that one too (its
+    session may outlive ours, on a shared computer)."""
+    sso = request.session.get(SSO_SESSION)
+    sign_out_url = provider_sign_out_url(request, sso) if sso else ""
+    logout(request)
+    if not sign_out_url:
+        return redirect("login")
+    return render(request, "registration/logged_out.html", {"sign_out_url": sign_out_url})
 
 
 def _database_ok() -> bool:

@@ -5,6 +5,9 @@
 # already available, and always stops what it started (even on failure or
 # interrupt). Exit status: pytest's status; if pytest passed but ruff failed, 1.
 #
+# The OpenID Connect provider the sign-in tests need is started by pytest itself, on
+# 127.0.0.1:55401-55402, and stopped when it ends (tests/oidc_support.py; a dev dependency).
+#
 # Environment: PYTEST_ARGS (extra pytest arguments, shell-quoted),
 # DATABASE_URL / REDIS_URL (use existing services), AVHOPP_SERVICES_DIR.
 set -euo pipefail
