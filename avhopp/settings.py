@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -373,6 +374,11 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "expire-consents": {"task": "cases.tasks.expire_consents", "schedule": 300.0},
     "requeue-stale-referrals": {"task": "referrals.tasks.requeue_stale", "schedule": 120.0},
+    # Daily, though a month needs it once: a missed run is made up the next day.
+    "audit-partitions-ahead": {
+        "task": "avhopp.tasks.audit_partitions_ahead",
+        "schedule": crontab(hour=1, minute=15),
+    },
 }
 
 LOGGING = {
