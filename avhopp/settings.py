@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "avhopp",
     "cases",
     "referrals",
+    "retention",
     "avhopp.admin_apps.AvhoppAdminConfig",  # the admin asks for the second factor too
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -173,6 +174,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "avhopp.context_processors.navigation",
                 "cases.context_processors.navigation",
+                "retention.context_processors.navigation",
             ],
         },
     },
@@ -353,6 +355,13 @@ AVHOPP_REASON_TTL = timedelta(minutes=env_int("AVHOPP_REASON_TTL_MINUTES", 30, m
 # Threat-assessment review interval suggested when police record a new assessment.
 AVHOPP_THREAT_REVIEW_DAYS = env_int("AVHOPP_THREAT_REVIEW_DAYS", 90, minimum=1)
 
+# How many months the audit log keeps (whole months leave together). 0: as long as the
+# longest case file may lawfully stay, from the retention table (84 months by default).
+AVHOPP_AUDIT_RETENTION_MONTHS = env_int("AVHOPP_AUDIT_RETENTION_MONTHS", 0)
+# Whether a person's log extract names the staff who read the file, or only their agency
+# and role (the default: staff in this work face threats, and municipal practice varies).
+AVHOPP_LOG_EXTRACT_NAMES_STAFF = env_bool("AVHOPP_LOG_EXTRACT_NAMES_STAFF", False)
+
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://")):
     raise ImproperlyConfigured("REDIS_URL must be a redis:// URL.")
@@ -378,6 +387,15 @@ CELERY_BEAT_SCHEDULE = {
     "audit-partitions-ahead": {
         "task": "avhopp.tasks.audit_partitions_ahead",
         "schedule": crontab(hour=1, minute=15),
+    },
+    # Monthly: the gallring proposals, and the log's months past their retention.
+    "propose-gallring": {
+        "task": "retention.tasks.propose_gallring",
+        "schedule": crontab(day_of_month=1, hour=2, minute=30),
+    },
+    "expire-audit-partitions": {
+        "task": "retention.tasks.expire_audit_partitions",
+        "schedule": crontab(day_of_month=2, hour=2, minute=30),
     },
 }
 

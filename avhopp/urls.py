@@ -19,6 +19,7 @@ urlpatterns = [
     path("remisser/", include("referrals.urls")),
     path("logg/", include("cases.audit_urls")),
     path("anvandare/", include("avhopp.user_urls")),
+    path("gallring/", include("retention.urls")),
     path("admin/", admin.site.urls),
 ]
 
