@@ -10,18 +10,25 @@ from avhopp.migration_sql import sql_per_vendor
 _ANYWHERE = ("coordinator", "log_reviewer", "agency_admin")
 
 
-def _pairs(social_services: tuple[str, ...]) -> str:
-    table = {
+OLD_SOCIAL = ("social_worker", "coordinator", "log_reviewer", "agency_admin")
+NEW_SOCIAL = (*OLD_SOCIAL, "archive_officer")
+
+
+def _table(social_services: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    return {
         "social_services": social_services,
         "police": ("police_officer", "log_reviewer", "agency_admin"),
         **{kind: _ANYWHERE for kind in ("prison_probation", "sis", "socialstyrelsen",
                                          "civil_society", "other")},
     }
+
+
+ROLES_BY_AGENCY_KIND = _table(NEW_SOCIAL)
+
+
+def _pairs(social_services: tuple[str, ...]) -> str:
+    table = _table(social_services)
     return ", ".join(f"'{kind}:{role}'" for kind, roles in table.items() for role in roles)
-
-
-OLD_SOCIAL = ("social_worker", "coordinator", "log_reviewer", "agency_admin")
-NEW_SOCIAL = (*OLD_SOCIAL, "archive_officer")
 
 
 def _postgres(pairs: str) -> str:
