@@ -83,7 +83,8 @@ def audit_list(*, actor: User, action: AuditAction, case_ids: Iterable[int]) -> 
     with transaction.atomic(savepoint=False):
         event = audit_record(actor=actor, action=action)
         AuditShownCase.objects.bulk_create(
-            AuditShownCase(event=event, case_id=case_id) for case_id in shown
+            AuditShownCase(event=event, event_occurred_at=event.occurred_at, case_id=case_id)
+            for case_id in shown
         )
     return event
 

@@ -138,6 +138,8 @@ class Role(models.TextChoices):
     LOG_REVIEWER = "log_reviewer", _("Loggkontrollant")
     AGENCY_ADMIN = "agency_admin", _("Myndighetsadministratör")
     NATIONAL_COORDINATOR = "national_coordinator", _("Nationell samordnare")
+    # Decides the agency's gallring (retention) proposals and legal holds; reads no case content.
+    ARCHIVE_OFFICER = "archive_officer", _("Arkivansvarig")
 
 
 # Which roles exist in which kind of agency. Only a municipality's social services own cases
@@ -145,7 +147,13 @@ class Role(models.TextChoices):
 # copy (avhopp migrations 0004 and 0007), so a change here needs a migration too.
 ROLES_BY_AGENCY_KIND: dict[str, frozenset[str]] = {
     AgencyKind.SOCIAL_SERVICES: frozenset(
-        {Role.SOCIAL_WORKER, Role.COORDINATOR, Role.LOG_REVIEWER, Role.AGENCY_ADMIN}
+        {
+            Role.SOCIAL_WORKER,
+            Role.COORDINATOR,
+            Role.LOG_REVIEWER,
+            Role.AGENCY_ADMIN,
+            Role.ARCHIVE_OFFICER,
+        }
     ),
     AgencyKind.POLICE: frozenset({Role.POLICE_OFFICER, Role.LOG_REVIEWER, Role.AGENCY_ADMIN}),
     AgencyKind.NATIONAL_COORDINATION: frozenset(
@@ -284,6 +292,17 @@ class AuditAction(models.TextChoices):
     SSO_REFUSED = "sso_refused", _("Nekad inloggning via identitetsleverantör")
     PASSKEY_REGISTERED = "passkey_registered", _("Registrerat nyckel (passkey)")
 
+    AUDIT_PARTITION_DROPPED = "audit_partition_dropped", _("Gallrat loggmånad")
+    GALLRING_PROPOSED = "gallring_proposed", _("Gallringsförslag")
+    GALLRING_APPROVED = "gallring_approved", _("Beslutat gallring")
+    GALLRING_DELETED = "gallring_deleted", _("Gallrat akt")
+    LEGAL_HOLD_PLACED = "legal_hold_placed", _("Gallringsstopp")
+    LEGAL_HOLD_LIFTED = "legal_hold_lifted", _("Hävt gallringsstopp")
+    ARCHIVE_EXPORT = "archive_export", _("Arkivexport")
+    EXTRACT_REQUESTED = "extract_requested", _("Beställt utdrag")
+    EXTRACT_DOWNLOAD = "extract_download", _("Lämnat ut utdrag")
+    GALLRING_VIEW = "gallring_view", _("Läst gallringsförslag")
+
 
 class UserClaimField(models.TextChoices):
     EMAIL = "email", _("E-postadress")
@@ -352,9 +371,14 @@ class IdentityProvider(models.Model):
 
 
 class AuditEvent(models.Model):
-    """Who did what, when, from where. Never the sensitive data itself.
+    """Who did what, when, from where. Never the sensitive data itself: a person or case is
+    named by its id, never by name or identity number, so the log outlives gallring unchanged
+    (the gallring item that deleted a case maps its ids to a pseudonym).
 
-    Rows are append-only: a database trigger (migration 0002) rejects UPDATE and DELETE.
+    Rows are append-only: a database trigger (migrations 0002 and the partitioning one) rejects
+    UPDATE and DELETE. On PostgreSQL the table is partitioned by month of `occurred_at`, and its
+    primary key is (id, occurred_at); `id` alone stays unique (one sequence), which is all
+    Django relies on. Old months leave only as whole partitions (avhopp.audit_partitions).
     User, agency and role are copied as plain values so the record outlives them.
     """
 
@@ -395,16 +419,29 @@ class AuditEvent(models.Model):
 
 class AuditShownCase(models.Model):
     """A case that a list or search page showed, one row per case of its event, so "who has
-    seen this case" includes the lists it appeared in. Append-only like the events."""
+    seen this case" includes the lists it appeared in. Append-only like the events.
 
-    event = models.ForeignKey(AuditEvent, on_delete=models.PROTECT, related_name="shown_cases")
+    Partitioned like the events, by the event's month: a foreign key cannot point at a
+    partitioned table's `id` alone, so the database holds no constraint (both rows are written
+    in one transaction by avhopp.audit.audit_list), and the event's time is copied here so a
+    join on (event_id, event_occurred_at) reads one partition of each table."""
+
+    event = models.ForeignKey(
+        AuditEvent,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="shown_cases",
+    )
+    event_occurred_at = models.DateTimeField(_("händelsens tid (UTC)"))
     case_id = models.BigIntegerField(_("ärende-id"))
 
     class Meta:
         verbose_name = _("visat ärende")
         verbose_name_plural = _("visade ärenden")
         constraints = [
-            models.UniqueConstraint(fields=["case_id", "event"], name="audit_shown_case_once"),
+            models.UniqueConstraint(
+                fields=["case_id", "event", "event_occurred_at"], name="audit_shown_case_once"
+            ),
         ]
 
     def __str__(self) -> str:

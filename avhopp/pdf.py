@@ -22,6 +22,9 @@ class RenderedPdf:
     page_count: int
 
 
-def render_pdf(html: str) -> RenderedPdf:
+def render_pdf(html: str, *, pdf_variant: str | None = None) -> RenderedPdf:
+    """`pdf_variant`: one of WeasyPrint's profiles, e.g. "pdf/a-3b" for the archive."""
     document = HTML(string=html, url_fetcher=local_url_fetcher()).render()
-    return RenderedPdf(content=document.write_pdf(), page_count=len(document.pages))
+    return RenderedPdf(
+        content=document.write_pdf(pdf_variant=pdf_variant), page_count=len(document.pages)
+    )

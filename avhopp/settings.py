@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -113,6 +114,7 @@ INSTALLED_APPS = [
     "cases",
     "referrals",
     "relocations",
+    "retention",
     "avhopp.admin_apps.AvhoppAdminConfig",  # the admin asks for the second factor too
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -174,6 +176,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "avhopp.context_processors.navigation",
                 "cases.context_processors.navigation",
+                "retention.context_processors.navigation",
             ],
         },
     },
@@ -400,6 +403,13 @@ AVHOPP_THREAT_REVIEW_DAYS = env_int("AVHOPP_THREAT_REVIEW_DAYS", 90, minimum=1)
 # Eve) a municipality has to answer a relocation offer before it goes back to matching.
 AVHOPP_OFFER_ANSWER_WORKING_DAYS = env_int("AVHOPP_OFFER_ANSWER_WORKING_DAYS", 5, minimum=1)
 
+# How many months the audit log keeps (whole months leave together). 0: as long as the
+# longest case file may lawfully stay, from the retention table (84 months by default).
+AVHOPP_AUDIT_RETENTION_MONTHS = env_int("AVHOPP_AUDIT_RETENTION_MONTHS", 0)
+# Whether a person's log extract names the staff who read the file, or only their agency
+# and role (the default: staff in this work face threats, and municipal practice varies).
+AVHOPP_LOG_EXTRACT_NAMES_STAFF = env_bool("AVHOPP_LOG_EXTRACT_NAMES_STAFF", False)
+
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://")):
     raise ImproperlyConfigured("REDIS_URL must be a redis:// URL.")
@@ -425,6 +435,20 @@ CELERY_BEAT_SCHEDULE = {
     "requeue-relocation-agreements": {
         "task": "relocations.tasks.requeue_agreements",
         "schedule": 120.0,
+    },
+    # Daily, though a month needs it once: a missed run is made up the next day.
+    "audit-partitions-ahead": {
+        "task": "avhopp.tasks.audit_partitions_ahead",
+        "schedule": crontab(hour=1, minute=15),
+    },
+    # Monthly: the gallring proposals, and the log's months past their retention.
+    "propose-gallring": {
+        "task": "retention.tasks.propose_gallring",
+        "schedule": crontab(day_of_month=1, hour=2, minute=30),
+    },
+    "expire-audit-partitions": {
+        "task": "retention.tasks.expire_audit_partitions",
+        "schedule": crontab(day_of_month=2, hour=2, minute=30),
     },
 }
 

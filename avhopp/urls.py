@@ -23,6 +23,7 @@ urlpatterns = [
     path("omplaceringar/", include("relocations.urls")),
     path("logg/", include("cases.audit_urls")),
     path("anvandare/", include("avhopp.user_urls")),
+    path("gallring/", include("retention.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -59,6 +59,7 @@ USERS = [
     ("polis", "Karin", "Berg", 2, Role.POLICE_OFFICER),
     ("loggkontroll", "Eva", "Holm", 0, Role.LOG_REVIEWER),
     ("admin", "Per", "Nilsson", 0, Role.AGENCY_ADMIN),
+    ("arkiv", "Ingrid", "Lund", 0, Role.ARCHIVE_OFFICER),
     ("botkyrka", "Lina", "Sjöberg", 1, Role.SOCIAL_WORKER),
     ("kriminalvarden", "Ola", "Strand", 3, Role.COORDINATOR),
     ("nyvag", "Mira", "Falk", 5, Role.COORDINATOR),

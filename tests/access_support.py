@@ -42,6 +42,13 @@ from cases.models import (
 )
 from referrals import services as referral_services
 from referrals.models import DocumentKind, Referral, ReferralStatus
+from retention.models import (
+    DocumentStatus,
+    Extract,
+    ExtractKind,
+    GallringProposal,
+    LegalHold,
+)
 from tests.conftest import AgencyFactory, UserFactory
 from tests.relocation_support import relocation_consent
 from tests.relocation_support import request as request_relocation
@@ -237,6 +244,24 @@ TABLE: dict[str, Expect] = {
     "users:end_sessions": Expect(
         "user", POST, "405 405 405 405 405  405 405 405  405 405 405  405 405 405  LOGIN"
     ),
+    # Gallring is the owning agency's archive officer's, who is in no column: a proposal is
+    # 404 to everyone else (a stranger archive officer answers like the outsider).
+    "retention:proposal": Expect(
+        "proposal", GET, "404 404 404 404 404  404 404 404  404 404 404  404 404 404  LOGIN"
+    ),
+    "retention:approve": Expect(
+        "proposal", POST, "405 405 405 405 405  405 405 405  405 405 405  405 405 405  405"
+    ),
+    "retention:hold_lift": Expect(
+        "hold", POST, "405 405 405 405 405  405 405 405  405 405 405  405 405 405  405"
+    ),
+    "retention:extract_create": Expect(
+        None, POST, "405 405 405 405 405  405 405 405  405 405 405  405 405 405  405"
+    ),
+    # A person's extract is handed over by the responsible worker alone.
+    "retention:extract_download": Expect(
+        "extract", GET, "200 404 404 404 404  404 404 404  404 404 404  404 404 404  LOGIN"
+    ),
 }
 
 SKIPPED_PREFIXES = ("admin/", "i18n/")
@@ -306,6 +331,7 @@ class World:
             "referral": self.referral.pk,
             "relocation": self.extra["relocation"].pk,
             "user": self.users["colleague"].pk,
+            **{name: obj.pk for name, obj in self.extra.items()},
         }
 
     def url(self, name: str, patterns: list[Discovered] | None = None) -> str:
@@ -440,8 +466,31 @@ def world(
         referral=referral,
         journal=journal,
         assessment=assessment,
-        extra={"relocation": relocation},
+        extra={"relocation": relocation, **retention_objects(case, worker)},
     )
+
+
+def retention_objects(case: Case, worker: User) -> dict[str, Any]:
+    """A gallring proposal of the owning agency, a legal hold on the case, and a ready
+    register extract of its person."""
+    extract = Extract.objects.create(
+        kind=ExtractKind.REGISTER,
+        case=case,
+        individual_id=case.individual_id,
+        requested_by=worker,
+        identity_checked="Pass",
+        status=DocumentStatus.READY,
+        document_path=f"extracts/world-{case.pk}.pdf",
+        document_sha256="0" * 64,
+    )
+    write_document(extract.document_path, b"%PDF-1.4\n% test extract\n")
+    return {
+        "proposal": GallringProposal.objects.create(
+            agency=case.owning_agency, as_of=timezone.localdate(), legal_reference="SoL"
+        ),
+        "hold": LegalHold.objects.create(case=case, kind="ivo", reason="IVO.", placed_by=worker),
+        "extract": extract,
+    }
 
 
 def stranger(actor: str) -> User:

@@ -1,0 +1,420 @@
+"""Gallring: what is due (the year boundary, the leap day, a new entry), the archive
+officer's decision, the deletion of everything of a due file and nothing else, the research
+sample and legal holds kept, no document left on disk, and the log kept under a pseudonym."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from avhopp.models import Agency, AuditAction, AuditEvent, Role, User
+from avhopp.storage import write_document
+from cases import services as case_services
+from cases.models import (
+    Case,
+    CaseGroupObjectPermission,
+    CaseShare,
+    CaseStatusChange,
+    Consent,
+    Individual,
+    Intervention,
+    JournalEntry,
+    ThreatAssessment,
+)
+from referrals.models import Referral
+from retention import services
+from retention.dates import add_years, due_dates
+from retention.documents import archive_export_render
+from retention.models import (
+    ArchiveExport,
+    DocumentStatus,
+    Extract,
+    ExtractKind,
+    GallringItem,
+    GallringProposal,
+    ItemAction,
+    ItemOutcome,
+    LegalHold,
+    ProposalStatus,
+)
+from tests.access_support import ready_referral
+from tests.support import assess_threat
+
+LONG_AGO = datetime(2015, 6, 10, 9, 0, tzinfo=UTC)
+
+
+def age_file(case: Case, when: datetime) -> None:
+    """Every entry of the file dated `when`, as if nothing had been written since."""
+    Case.objects.filter(pk=case.pk).update(opened_at=when, updated_at=when)
+    Case.objects.filter(pk=case.pk, closed_at__isnull=False).update(closed_at=when)
+    CaseStatusChange.objects.filter(case=case).update(changed_at=when)
+    JournalEntry.objects.filter(case=case).update(created_at=when)
+    Intervention.objects.filter(case=case).update(updated_at=when)
+    ThreatAssessment.objects.filter(case=case).update(assessed_at=when)
+    CaseShare.objects.filter(case=case).update(created_at=when)
+    Referral.objects.filter(case=case).update(created_at=when)
+    Consent.objects.filter(individual_id=case.individual_id).update(created_at=when)
+
+
+def close(case: Case, by: User) -> Case:
+    case_services.case_change_status(case=case, to_status="dropped_out", by=by, reason="Avbröt.")
+    return Case.objects.get(pk=case.pk)
+
+
+@pytest.fixture
+def archive_officer(make_user: Callable[..., User], municipality: Agency) -> User:
+    return make_user(municipality, Role.ARCHIVE_OFFICER, username="arkiv")
+
+
+@pytest.fixture
+def old_closed(make_case: Callable[..., Case], worker: User) -> Callable[..., Case]:
+    def make(when: datetime = LONG_AGO, **kwargs: Any) -> Case:
+        case = close(make_case(worker, **kwargs), worker)
+        age_file(case, when)
+        return Case.objects.get(pk=case.pk)
+
+    return make
+
+
+def _approve_and_run(proposal: GallringProposal, by: User, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        services.gallring_approve(proposal=proposal, by=by)
+    services.gallring_execute(proposal_id=proposal.pk, batch_size=2)
+    proposal.refresh_from_db()
+    return proposal
+
+
+# --- Dates -------------------------------------------------------------------------------------
+
+
+def test_due_five_years_on_and_gone_by_the_end_of_the_following_year() -> None:
+    assert due_dates(date(2019, 12, 31), 5) == (date(2024, 12, 31), date(2025, 12, 31))
+    assert due_dates(date(2020, 1, 1), 5) == (date(2025, 1, 1), date(2026, 12, 31))
+    # From a leap day, the period ends on 28 February (lag 1930:173).
+    assert add_years(date(2020, 2, 29), 5) == date(2025, 2, 28)
+    assert due_dates(date(2020, 2, 29), 4) == (date(2024, 2, 29), date(2025, 12, 31))
+
+
+def test_the_last_entry_is_dated_in_swedish_time_across_the_year_boundary(
+    old_closed: Callable[..., Case], municipality: Agency
+) -> None:
+    # 23:30 UTC on New Year's Eve is already 1 January in Stockholm.
+    case = old_closed(datetime(2019, 12, 31, 23, 30, tzinfo=UTC))
+    assert not list(services.files_due(agency=municipality, as_of=date(2024, 12, 31)))
+    [due] = services.files_due(agency=municipality, as_of=date(2025, 1, 1))
+    assert (due.case.pk, due.last_entry_on, due.deadline) == (
+        case.pk,
+        date(2020, 1, 1),
+        date(2026, 12, 31),
+    )
+
+
+def test_a_leap_day_entry_is_due_on_28_february(
+    old_closed: Callable[..., Case], municipality: Agency
+) -> None:
+    old_closed(datetime(2020, 2, 29, 11, 0, tzinfo=UTC))
+    assert not list(services.files_due(agency=municipality, as_of=date(2025, 2, 27)))
+    assert len(list(services.files_due(agency=municipality, as_of=date(2025, 2, 28)))) == 1
+
+
+def test_a_file_with_a_new_entry_is_no_longer_due(
+    old_closed: Callable[..., Case],
+    municipality: Agency,
+    worker: User,
+    archive_officer: User,
+    django_capture_on_commit_callbacks,
+) -> None:
+    case = old_closed()
+    proposal = services.gallring_propose(agency=municipality, as_of=timezone.localdate())
+    assert [item.case_id for item in proposal.items.all()] == [case.pk]
+    case_services.journal_entry_create(case=case, by=worker, text="Personen hörde av sig.")
+    assert not list(services.files_due(agency=municipality, as_of=timezone.localdate()))
+    proposal = _approve_and_run(proposal, archive_officer, django_capture_on_commit_callbacks)
+    assert proposal.items.get().outcome == ItemOutcome.NO_LONGER_DUE
+    assert Case.objects.filter(pk=case.pk).exists()
+
+
+def test_an_open_case_is_never_due(
+    make_case: Callable[..., Case], worker: User, municipality: Agency
+) -> None:
+    age_file(make_case(worker), LONG_AGO)
+    assert not list(services.files_due(agency=municipality, as_of=timezone.localdate()))
+
+
+# --- The whole workflow ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def full_file(
+    make_case: Callable[..., Case],
+    worker: User,
+    coordinator: User,
+    officer: User,
+    police_agency: Agency,
+    prison_agency: Agency,
+    share_with: Callable[..., Any],
+    doc_root: Path,
+) -> Case:
+    """A closed, long-untouched case with something in every part of the file, and its
+    documents on disk."""
+    case = make_case(worker, first_name="Gallra", last_name="Gallrasson", born=date(1980, 4, 3))
+    case_services.intervention_create(
+        case=case, by=worker, kind="work", provider_name="Arbetsförmedlingen", goal="Arbete"
+    )
+    entry = case_services.journal_entry_create(case=case, by=worker, text="Första mötet.")
+    case_services.journal_entry_create(case=case, by=worker, text="Rättelse.", corrects=entry)
+    assess_threat(
+        case,
+        officer,
+        level="low",
+        summary="Låg.",
+        details="Källa.",
+        next_review_date=timezone.localdate() + timedelta(days=30),
+    )
+    share_with(case, police_agency)
+    ready_referral(case, coordinator, prison_agency)
+    extract = Extract.objects.create(
+        kind=ExtractKind.REGISTER,
+        case=case,
+        individual_id=case.individual_id,
+        requested_by=worker,
+        identity_checked="Pass",
+        status=DocumentStatus.READY,
+        document_path="extracts/test.pdf",
+        document_sha256="0" * 64,
+    )
+    write_document(extract.document_path, b"%PDF-1.4 extract")
+    case = close(case, worker)
+    age_file(case, LONG_AGO)
+    return Case.objects.get(pk=case.pk)
+
+
+def _files(root: Path) -> set[str]:
+    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
+
+
+def test_gallring_deletes_the_due_file_whole_and_nothing_else(
+    full_file: Case,
+    old_closed: Callable[..., Case],
+    make_case: Callable[..., Case],
+    worker: User,
+    archive_officer: User,
+    municipality: Agency,
+    doc_root: Path,
+    django_capture_on_commit_callbacks,
+) -> None:
+    fresh = make_case(worker, first_name="Kvar", last_name="Kvarsson")
+    research = old_closed(first_name="Forskning", last_name="Urval", born=date(1979, 8, 15))
+    held = old_closed(first_name="Stopp", last_name="Stoppsson", born=date(1981, 9, 9))
+    services.legal_hold_place(case=held, by=archive_officer, kind="appeal", reason="Överklagat.")
+    doomed_individual = full_file.individual_id
+    log_before = AuditEvent.objects.filter(case_id=full_file.pk).count()
+    assert log_before > 0
+    files_before = _files(doc_root)
+    assert len(files_before) == 2
+
+    proposal = services.gallring_propose(agency=municipality, as_of=timezone.localdate())
+    actions = {item.case_id: item.action for item in proposal.items.all()}
+    assert actions == {full_file.pk: ItemAction.DELETE, research.pk: ItemAction.ARCHIVE}
+    proposal = _approve_and_run(proposal, archive_officer, django_capture_on_commit_callbacks)
+
+    # The report: what, when, by whose decision, on what ground.
+    assert proposal.status == ProposalStatus.DONE and proposal.decided_by == archive_officer
+    assert proposal.completed_at is not None and proposal.legal_reference
+    item = proposal.items.get(case_id=full_file.pk)
+    assert item.outcome == ItemOutcome.DELETED and item.pseudonym.startswith("G-")
+    assert item.case_reference == full_file.reference
+    # Everything of the file is gone.
+    assert not Case.objects.filter(pk=full_file.pk).exists()
+    assert not Individual.objects.filter(pk=doomed_individual).exists()
+    for model in (Intervention, JournalEntry, ThreatAssessment, CaseShare, Referral, Extract):
+        assert not model.objects.filter(case_id=full_file.pk).exists(), model
+    assert not Consent.objects.filter(individual_id=doomed_individual).exists()
+    assert not CaseGroupObjectPermission.objects.filter(content_object_id=full_file.pk).exists()
+    assert _files(doc_root) == set()
+    # Nothing else is.
+    for kept in (fresh, research, held):
+        assert Case.objects.filter(pk=kept.pk).exists()
+    assert LegalHold.objects.filter(case=held, lifted_at__isnull=True).exists()
+    # The log keeps its events; the item maps the ids to the pseudonym.
+    assert AuditEvent.objects.filter(case_id=full_file.pk).count() == log_before + 1
+    deleted = AuditEvent.objects.get(action=AuditAction.GALLRING_DELETED)
+    assert (deleted.case_id, deleted.reason) == (full_file.pk, item.pseudonym)
+    assert "Gallra" not in str(list(AuditEvent.objects.values_list(flat=True)))
+    # The research sample went to the archive instead.
+    research_item = proposal.items.get(case_id=research.pk)
+    assert research_item.outcome == ItemOutcome.ARCHIVED
+    export = ArchiveExport.objects.get(case_id=research.pk)
+    assert export.item == research_item
+    # Next month it is not proposed again.
+    assert services.gallring_propose(agency=municipality, as_of=timezone.localdate()) is None
+    del export
+
+
+def test_deleting_one_case_keeps_a_person_with_another(
+    old_closed: Callable[..., Case],
+    worker: User,
+    archive_officer: User,
+    municipality: Agency,
+    django_capture_on_commit_callbacks,
+) -> None:
+    first = old_closed()
+    second = case_services.case_create(
+        by=worker, individual=first.individual, referral_source="self"
+    )
+    proposal = services.gallring_propose(agency=municipality, as_of=timezone.localdate())
+    _approve_and_run(proposal, archive_officer, django_capture_on_commit_callbacks)
+    assert not Case.objects.filter(pk=first.pk).exists()
+    assert Individual.objects.filter(pk=second.individual_id).exists()
+
+
+# --- Bad input and who decides -----------------------------------------------------------------
+
+
+def test_approving_an_empty_proposal_or_twice_is_refused_with_a_message(
+    old_closed: Callable[..., Case],
+    archive_officer: User,
+    municipality: Agency,
+    django_capture_on_commit_callbacks,
+) -> None:
+    empty = GallringProposal.objects.create(
+        agency=municipality, as_of=timezone.localdate(), legal_reference="x"
+    )
+    with pytest.raises(ValidationError, match="inga akter"):
+        services.gallring_approve(proposal=empty, by=archive_officer)
+    with pytest.raises(ValidationError, match="inga akter"):
+        services.gallring_approve(proposal=empty, by=archive_officer)
+    old_closed()
+    proposal = services.gallring_propose(agency=municipality, as_of=timezone.localdate())
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services.gallring_approve(proposal=proposal, by=archive_officer)
+    assert len(callbacks) == 1
+    with pytest.raises(ValidationError, match="redan beslutat"):
+        services.gallring_approve(proposal=proposal, by=archive_officer)
+
+
+def test_a_hold_needs_a_reason_and_stops_the_proposal(
+    old_closed: Callable[..., Case], archive_officer: User, municipality: Agency
+) -> None:
+    case = old_closed()
+    with pytest.raises(ValidationError, match="skälet"):
+        services.legal_hold_place(case=case, by=archive_officer, kind="ivo", reason="  ")
+    hold = services.legal_hold_place(case=case, by=archive_officer, kind="ivo", reason="IVO.")
+    assert services.gallring_propose(agency=municipality, as_of=timezone.localdate()) is None
+    with pytest.raises(ValidationError, match="skälet"):
+        services.legal_hold_lift(hold=hold, by=archive_officer, reason="")
+    services.legal_hold_lift(hold=hold, by=archive_officer, reason="IVO avslutat.")
+    with pytest.raises(ValidationError, match="redan hävt"):
+        services.legal_hold_lift(hold=hold, by=archive_officer, reason="Igen.")
+    assert services.gallring_propose(agency=municipality, as_of=timezone.localdate())
+    actions = AuditEvent.objects.filter(case_id=case.pk).values_list("action", flat=True)
+    assert {AuditAction.LEGAL_HOLD_PLACED, AuditAction.LEGAL_HOLD_LIFTED} <= set(actions)
+
+
+def test_only_the_agencys_archive_officer_decides(
+    old_closed: Callable[..., Case],
+    municipality: Agency,
+    other_municipality: Agency,
+    coordinator: User,
+    log_reviewer: User,
+    agency_admin: User,
+    make_user: Callable[..., User],
+) -> None:
+    old_closed()
+    proposal = services.gallring_propose(agency=municipality, as_of=timezone.localdate())
+    stranger = make_user(other_municipality, Role.ARCHIVE_OFFICER)
+    for user in (coordinator, log_reviewer, agency_admin, stranger):
+        with pytest.raises(PermissionDenied):
+            services.gallring_approve(proposal=proposal, by=user)
+
+
+def test_the_archive_officers_pages(
+    old_closed: Callable[..., Case],
+    archive_officer: User,
+    coordinator: User,
+    municipality: Agency,
+    login: Callable[[User], Client],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from retention import documents
+
+    monkeypatch.setattr(documents, "enqueue", lambda task_name, object_id: None)
+    case = old_closed()
+    proposal = services.gallring_propose(agency=municipality, as_of=timezone.localdate())
+    officer = login(archive_officer)
+    assert officer.get(reverse("retention:list")).status_code == 200
+    page = officer.get(reverse("retention:proposal", args=[proposal.pk]))
+    assert page.status_code == 200
+    assert case.reference in page.content.decode()
+    assert "Testsson" not in page.content.decode()  # references, never names
+    shown = AuditEvent.objects.filter(
+        action=AuditAction.GALLRING_VIEW, shown_cases__case_id=case.pk
+    )
+    assert shown.exists()
+    approve = reverse("retention:approve", args=[proposal.pk])
+    assert officer.post(approve).status_code == 302
+    again = officer.post(approve, follow=True)
+    assert "redan beslutat" in again.content.decode()
+    holds = officer.post(reverse("retention:holds"), {"case_number": case.pk, "kind": "ivo"})
+    assert holds.status_code == 400
+    other = login(coordinator)
+    assert other.get(reverse("retention:list")).status_code == 403
+    assert other.get(reverse("retention:proposal", args=[proposal.pk])).status_code == 404
+
+
+def test_the_dry_run_lists_references_and_changes_nothing(
+    old_closed: Callable[..., Case], municipality: Agency
+) -> None:
+    case = old_closed()
+    out = StringIO()
+    call_command("gallring", "--dry-run", stdout=out)
+    assert case.reference in out.getvalue() and "delete" in out.getvalue()
+    assert "Testsson" not in out.getvalue()
+    assert not GallringProposal.objects.exists()
+    call_command("gallring", stdout=StringIO())
+    assert GallringItem.objects.get().case_id == case.pk
+
+
+@pytest.mark.django_db
+def test_the_log_is_kept_as_long_as_the_longest_case_file(settings: Any) -> None:
+    settings.AVHOPP_AUDIT_RETENTION_MONTHS = 0
+    assert services.audit_retention_months() == 84
+    settings.AVHOPP_AUDIT_RETENTION_MONTHS = 120
+    assert services.audit_retention_months() == 120
+
+
+def test_the_archive_export_is_pdf_a_with_a_manifest(
+    old_closed: Callable[..., Case], doc_root: Path
+) -> None:
+    import hashlib
+    import json
+
+    from pypdf import PdfReader
+
+    from avhopp.storage import read_document
+    from retention.documents import archive_export_create
+
+    case = old_closed(born=date(1979, 8, 25))
+    export = archive_export_create(case=case)
+    archive_export_render(export_id=export.pk)
+    export.refresh_from_db()
+    pdf = read_document(export.document_path)
+    assert hashlib.sha256(pdf).hexdigest() == export.document_sha256
+    reader = PdfReader(io.BytesIO(pdf))
+    assert "Testsson" in "".join(page.extract_text() for page in reader.pages)
+    metadata = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode()
+    assert "pdfaid:part" in metadata and "pdfaid:conformance" in metadata
+    manifest = json.loads(read_document(export.manifest_path))
+    assert manifest["case_reference"] == case.reference
+    assert manifest["files"][0]["sha256"] == export.document_sha256
