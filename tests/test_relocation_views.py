@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from avhopp.models import Agency, User
 from cases.models import Case
+from relocations import services
 from relocations.models import Relocation, RelocationStatus, RelocationStep
 from tests.access_support import body_of, count_queries
 from tests.relocation_support import (
@@ -155,11 +156,30 @@ def test_start_pages_show_what_waits_with_days(
     assert "<td>3</td>" in page
     advance(relocation, parties, RelocationStatus.CLEARANCE)
     assert "Klarera kommun" in body_of(login(parties.clearing_officer).get(reverse("home")))
-    advance(relocation, parties, RelocationStatus.OFFERED)
-    page = body_of(login(parties.receiving_coordinator).get(reverse("home")))
-    assert "Besvara erbjudande" in page
-    advance(relocation, parties, RelocationStatus.HANDOVER)
-    assert "Ta över ärendet" in body_of(login(parties.receiving_coordinator).get(reverse("home")))
+    # Cleared: the request waits for the national coordinator's offer, and no longer for
+    # the police.
+    services.clearance_answer(
+        candidate=relocation.candidates.get(), by=parties.clearing_officer, cleared=True
+    )
+    assert "Skicka erbjudande" in body_of(login(parties.national).get(reverse("home")))
+    assert "Klarera kommun" not in body_of(login(parties.clearing_officer).get(reverse("home")))
+    services.offer_send(candidate=relocation.candidates.get(), by=parties.national)
+    relocation.refresh_from_db()
+    receiving = login(parties.receiving_coordinator)
+    assert "Besvara erbjudande" in body_of(receiving.get(reverse("home")))
+    assert "Skicka erbjudande" not in body_of(login(parties.national).get(reverse("home")))
+    for status, what in [
+        (RelocationStatus.ACCEPTED, "Ordna placeringen"),
+        (RelocationStatus.ARRANGED, "Bekräfta flytten"),
+        (RelocationStatus.HANDOVER, "Ta över ärendet"),
+    ]:
+        advance(relocation, parties, status)
+        assert what in body_of(receiving.get(reverse("home")))
+        if status == RelocationStatus.ARRANGED:
+            advance(relocation, parties, RelocationStatus.MOVED)
+            page = body_of(login(parties.sending_coordinator).get(reverse("home")))
+            assert "Begär överlämning" in page and relocation.reference in page
+            assert DESTINATION_NAME not in page
 
 
 def test_case_page_panel_names_the_destination_to_the_deciders_only(
