@@ -98,6 +98,8 @@ def test_request_without_threat_assessment_gets_a_message(
         ("moved", "sending_coordinator", "handover", {}, "Detta fält"),
         ("handover", "receiving_coordinator", "handover_answer", {"decision": "refuse"}, "varför"),
         ("matching", "sending_coordinator", "abort", {"reason": "bored"}, "giltigt alternativ"),
+        ("clearance", "national", "offer", {}, "Detta fält måste fyllas i"),
+        ("handover", "sending_coordinator", "ivo", {"reference": " "}, "Detta fält"),
     ],
 )
 def test_bad_input_at_every_step_gets_a_message(
@@ -113,11 +115,24 @@ def test_bad_input_at_every_step_gets_a_message(
     advance(relocation, parties, RelocationStatus(status))
     if step == "clearance":
         data = {**data, "candidate": relocation.candidates.get().pk}
+    if step == "offer":  # an offer goes to a cleared municipality
+        services.clearance_answer(
+            candidate=relocation.candidates.get(), by=parties.clearing_officer, cleared=True
+        )
+    if step == "ivo":  # the application to IVO follows a refused handover
+        services.handover_answer(
+            relocation=relocation,
+            by=parties.receiving_coordinator,
+            accepted=False,
+            reason="Vi saknar boende.",
+        )
+    relocation.refresh_from_db()
+    before = relocation.status
     response = _post(login(getattr(parties, actor)), relocation, step, data)
     assert response.status_code == 400
     assert message in body_of(response)
     relocation.refresh_from_db()
-    assert relocation.status == status
+    assert relocation.status == before
 
 
 def test_a_step_at_the_wrong_time_is_refused_with_a_message(
