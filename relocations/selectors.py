@@ -9,10 +9,11 @@ from datetime import date, datetime
 from statistics import mean
 from typing import TYPE_CHECKING
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from avhopp.audit import audit_denied
 from avhopp.models import AuditAction
@@ -20,6 +21,7 @@ from cases.models import Gender
 from relocations.audit import relocation_audit
 from relocations.models import (
     Candidate,
+    Clearance,
     OfferStatus,
     Placement,
     Relocation,
@@ -185,16 +187,41 @@ def _step_since() -> Subquery:
     )
 
 
+# A coordinator's own next step, by the side it is on and the relocation's step.
+_RECEIVING_NEXT = {
+    RelocationStatus.ACCEPTED: gettext_lazy("Ordna placeringen"),
+    RelocationStatus.ARRANGED: gettext_lazy("Bekräfta flytten"),
+    RelocationStatus.HANDOVER: gettext_lazy("Ta över ärendet"),
+}
+_SENDING_NEXT = {
+    RelocationStatus.MOVED: gettext_lazy("Begär överlämning"),
+    RelocationStatus.DISPUTED: gettext_lazy("Registrera ansökan till IVO"),
+}
+
+
 def waiting_for(user: User) -> list[Waiting]:
-    """Requests to match, clearances to give, offers to answer and handovers to accept, the
-    oldest first. Never a destination: the reference and the wait only."""
+    """Requests to match, offers to send, clearances to give, offers to answer, placements
+    to arrange and handovers to request and accept, the oldest first. Never a destination:
+    the reference and the wait only. One query per kind of party, whatever the number."""
     roles = RelocationPolicy.waiting_roles(user)
     visible = relocations_visible_to(user)
     rows: list[Waiting] = []
-    if roles["match"]:
-        matching = visible.filter(status=RelocationStatus.MATCHING).annotate(since=_step_since())
-        rows += [Waiting(r.pk, r.reference, _("Matcha förfrågan"), r.since) for r in matching[:50]]
     candidates = Candidate.objects.filter(relocation__in=visible).select_related("relocation")
+    if roles["match"]:
+        # A cleared candidate with no offer yet waits for the national coordinator too.
+        to_offer = Candidate.objects.filter(
+            relocation_id=OuterRef("pk"), clearance=Clearance.CLEARED, offer=""
+        ).order_by("cleared_at")
+        to_match = visible.filter(
+            Q(status=RelocationStatus.MATCHING)
+            | Q(status=RelocationStatus.CLEARANCE, pk__in=to_offer.values("relocation_id"))
+        ).annotate(since=_step_since(), cleared=Subquery(to_offer.values("cleared_at")[:1]))
+        rows += [
+            Waiting(r.pk, r.reference, _("Matcha förfrågan"), r.since)
+            if r.status == RelocationStatus.MATCHING
+            else Waiting(r.pk, r.reference, _("Skicka erbjudande"), r.cleared)
+            for r in to_match[:50]
+        ]
     if roles["clear"]:
         to_clear = candidates.filter(
             police_agency_id=user.agency_id,
@@ -217,18 +244,28 @@ def waiting_for(user: User) -> list[Waiting]:
             )
             for c in offers[:50]
         ]
-        handovers = visible.filter(
-            receiving_agency_id=user.agency_id, status=RelocationStatus.HANDOVER
-        )
+        own_steps = visible.filter(
+            Q(receiving_agency_id=user.agency_id, status__in=list(_RECEIVING_NEXT))
+            | Q(sending_agency_id=user.agency_id, status=RelocationStatus.MOVED)
+            | Q(
+                sending_agency_id=user.agency_id,
+                status=RelocationStatus.DISPUTED,
+                ivo_reference="",
+            )
+        ).annotate(since=_step_since())
         rows += [
             Waiting(
                 r.pk,
                 r.reference,
-                _("Ta över ärendet"),
-                r.handover_requested_at,
-                r.handover_due_on,
+                str(
+                    _RECEIVING_NEXT[r.status]
+                    if r.receiving_agency_id == user.agency_id
+                    else _SENDING_NEXT[r.status]
+                ),
+                r.since,
+                r.handover_due_on if r.status == RelocationStatus.HANDOVER else None,
             )
-            for r in handovers[:50]
+            for r in own_steps[:50]
         ]
     return sorted(rows, key=lambda row: row.since)
 

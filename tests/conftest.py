@@ -29,7 +29,9 @@ make_personnummer = identity_number
 
 # Fixtures and helpers shared by the sections of the access matrix and of the hostile-input
 # tests (tests/test_access_*.py, tests/test_hostile_*.py). Loaded as plugins, so their fixtures
-# are found by every test and their asserts are rewritten like a test module's.
+# are found by every test and their asserts are rewritten like a test module's. Pytest marks
+# each for rewriting only as it comes to it: relocation_support first, as access_support
+# imports it.
 pytest_plugins = (
     "tests.relocation_support",
     "tests.access_support",

@@ -33,7 +33,7 @@ def _iso(day: date) -> str:
     return day.strftime("%Y-%m-%d")
 
 
-def field(page: Page, label: str) -> Locator:
+def field(page: Page | Locator, label: str) -> Locator:
     """A form control by its label's text. Labels of required fields end in an aria-hidden
     " *", which Playwright's label matching still counts, so match with or without it."""
     return page.get_by_label(re.compile(rf"^{re.escape(label)}(\s*\*)?$"))
@@ -307,3 +307,243 @@ def test_outsider_gets_not_found_and_no_listing(
     page.goto(f"/arenden/?q={case.individual.last_name}")
     expect(page.get_by_text("Inga ärenden matchar.")).to_be_visible()
     assert name not in page.content()
+
+
+# --- 5. Relocation: five users through every step; the destination stays secret -------------
+
+RELOCATION_URL = re.compile(r"/omplaceringar/(\d+)/$")
+
+
+def _step_form(page: Page, title: str) -> Locator:
+    """The relocation page's card holding the step titled `title` (its form and button)."""
+    return page.locator("section.card").filter(
+        has=page.get_by_role("heading", level=2, name=title, exact=True)
+    )
+
+
+def _open_waiting(page: Page, what: str, reference: str, days: int | None = None) -> None:
+    """From the start page, open the relocation waiting for this user to do `what`."""
+    page.goto("/")
+    row = page.get_by_test_id("relocations-waiting").locator("tbody tr").filter(has_text=what)
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text(reference)
+    if days is not None:
+        expect(row.locator("td").nth(2)).to_have_text(str(days))
+    row.get_by_role("link", name=reference).click()
+    page.wait_for_url(RELOCATION_URL)
+
+
+def test_relocation_through_every_step_keeps_the_destination_from_the_sending_side(
+    page: Page,
+    browser_login: Callable[[User], Page],
+    fresh_page: Callable[[], Page],
+    case: Case,
+    worker: User,
+    coordinator: User,
+    officer: User,
+    municipality: Agency,
+    other_municipality: Agency,
+    police_agency: Agency,
+    national: User,
+    national_agency: Agency,
+    clearing_officer: User,
+    receiving_coordinator: User,
+    receiving: Agency,
+    monkeypatch: pytest.MonkeyPatch,
+    settings: Any,
+    tmp_path: Path,
+) -> None:
+    from avhopp.celery import app as celery_app
+    from relocations.models import Relocation, RelocationStatus, RelocationStep
+    from tests.relocation_support import (
+        DESTINATION_ADDRESS,
+        DESTINATION_NAME,
+        assessed,
+        relocation_consent,
+    )
+
+    # No worker runs here: the placement agreement is rendered in the live server thread.
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
+    settings.DOCUMENT_ROOT = tmp_path / "documents"
+    # What the request rests on, given before it: the sending region's police assessed the
+    # threat, and the person consented to a relocation matched by the national coordination.
+    municipality.police_region = police_agency
+    municipality.save(update_fields=["police_region"])
+    assessed(case, officer)
+    consent = relocation_consent(case, coordinator, national_agency)
+    person = case.individual
+    today = _iso(timezone.localdate())
+    street = DESTINATION_ADDRESS.split(",")[0]
+
+    # 1. The sending coordinator requests, from the case page.
+    browser_login(coordinator)
+    page.goto(case.get_absolute_url())
+    page.wait_for_url(re.compile(r"/arenden/\d+/skal/"))
+    page.get_by_role("radio", name="Gemensamt möte eller samråd").check()
+    page.get_by_role("button", name="Fortsätt").click()
+    page.wait_for_url(f"**{case.get_absolute_url()}")
+    page.get_by_role("link", name="Begär omplacering").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Begär omplacering")
+    field(page, "Samtycke som omfattar omplacering").select_option(label=str(consent))
+    field(page, "Brådska").select_option(label="Planerad")
+    field(page, "Boendebehov").select_option(label="Långsiktigt boende")
+    field(page, "Antal personer som flyttar").fill("2")
+    field(page, "Varav barn").fill("1")
+    field(page, "Kort behovsbeskrivning").fill("Lägenhet med två rum, stöd i vardagen.")
+    field(page, "Kommuner att undvika").select_option(label=[other_municipality.name])
+    field(page, "Regioner att undvika").fill("Skåne")
+    field(page, "Skäl att undvika").fill("Tidigare nätverk")
+    page.get_by_role("button", name="Spara", exact=True).click()
+    page.wait_for_url(RELOCATION_URL)
+    expect(page.get_by_test_id("relocation-status")).to_have_text("Matchning")
+    relocation = Relocation.objects.get(case=case)
+    reference = relocation.reference
+    relocation_url = page.url
+    # Waiting two days already, as the start page will say.
+    RelocationStep.objects.filter(relocation=relocation).update(
+        entered_at=timezone.now() - timedelta(days=2)
+    )
+
+    # 2. The national coordinator matches the blind request.
+    national_page = _log_in(fresh_page(), national)
+    _open_waiting(national_page, "Matcha förfrågan", reference, days=2)
+    blind = national_page.get_by_test_id("blind-request")
+    expect(blind).to_contain_text("Lägenhet med två rum")
+    expect(blind).to_contain_text("Planerad")
+    expect(national_page.get_by_test_id("avoided")).to_contain_text(other_municipality.name)
+    for secret in (person.first_name, person.last_name, person.personnummer, person.address):
+        assert secret not in national_page.content()
+    # Bad input first: nothing chosen gets a message, and the step stays.
+    propose = _step_form(national_page, "Föreslå kommuner")
+    propose.get_by_role("button", name="Föreslå kommuner").click()
+    expect(national_page.locator(".error-summary")).to_contain_text("Detta fält måste fyllas i")
+    propose = _step_form(national_page, "Föreslå kommuner")
+    field(propose, "Föreslagna kommuner (en till tre)").select_option(label=[DESTINATION_NAME])
+    propose.get_by_role("button", name="Föreslå kommuner").click()
+    national_page.wait_for_url(relocation_url)
+    expect(national_page.get_by_test_id("relocation-status")).to_have_text("Polisens klarering")
+
+    # 3. The candidate's police region clears it.
+    police = _log_in(fresh_page(), clearing_officer)
+    _open_waiting(police, "Klarera kommun", reference)
+    clearance = _step_form(police, "Polisens klarering")
+    field(clearance, "Kommun").select_option(label=DESTINATION_NAME)
+    clearance.get_by_role("radio", name="Klarerad").check()
+    field(clearance, "Skäl (läses bara av polisen)").fill("Inga kända kopplingar på orten.")
+    clearance.get_by_role("button", name="Polisens klarering").click()
+    police.wait_for_url(relocation_url)
+    expect(police.get_by_test_id("candidates")).to_contain_text("Klarerad")
+
+    # The national coordinator sends the offer to the cleared municipality.
+    _open_waiting(national_page, "Skicka erbjudande", reference)
+    offer = _step_form(national_page, "Skicka erbjudande")
+    field(offer, "Kommun").select_option(label=DESTINATION_NAME)
+    offer.get_by_role("button", name="Skicka erbjudande").click()
+    national_page.wait_for_url(relocation_url)
+    expect(national_page.get_by_test_id("relocation-status")).to_have_text("Erbjuden")
+
+    # 4. The receiving coordinator answers the blind offer, then arranges and confirms.
+    receiver = _log_in(fresh_page(), receiving_coordinator)
+    _open_waiting(receiver, "Besvara erbjudande", reference)
+    for secret in (person.first_name, person.last_name, person.personnummer):
+        assert secret not in receiver.content()
+    answer = _step_form(receiver, "Besvara erbjudandet")
+    answer.get_by_role("radio", name="Acceptera").check()
+    answer.get_by_role("button", name="Besvara erbjudandet").click()
+    expect(receiver.locator(".error-summary")).to_contain_text("Ange en kontakt för mottagandet.")
+    answer = _step_form(receiver, "Besvara erbjudandet")
+    answer.get_by_role("radio", name="Acceptera").check()
+    field(answer, "Kontakt för mottagandet").fill("Mona Mottagare, 090-12 34 56")
+    answer.get_by_role("button", name="Besvara erbjudandet").click()
+    receiver.wait_for_url(relocation_url)
+    expect(receiver.get_by_test_id("relocation-status")).to_have_text("Accepterad")
+    # Accepted: the receiving municipality now reads whom it receives.
+    expect(receiver.locator("dl.facts").first).to_contain_text(str(person))
+
+    _open_waiting(receiver, "Ordna placeringen", reference)
+    placement = _step_form(receiver, "Ordna placeringen")
+    field(placement, "Boende").select_option(label="Långsiktigt boende")
+    field(placement, "Ny adress").fill(DESTINATION_ADDRESS)
+    field(placement, "Flyttdatum").fill(today)
+    placement.get_by_role("button", name="Ordna placeringen").click()
+    receiver.wait_for_url(relocation_url)
+    expect(receiver.get_by_test_id("relocation-status")).to_have_text("Placering ordnad")
+    expect(receiver.get_by_test_id("destination-address")).to_have_text(DESTINATION_ADDRESS)
+
+    _open_waiting(receiver, "Bekräfta flytten", reference)
+    moved = _step_form(receiver, "Bekräfta flytten")
+    field(moved, "Flyttade den").fill(today)
+    moved.get_by_role("button", name="Bekräfta flytten").click()
+    receiver.wait_for_url(relocation_url)
+    expect(receiver.get_by_test_id("relocation-status")).to_have_text("Flyttad")
+
+    # 5. The sending social worker, responsible for the case: the receiving municipality's
+    # name where the case and relocation are read, the address nowhere.
+    social = _log_in(fresh_page(), worker)
+    social.goto(case.get_absolute_url())
+    expect(social.get_by_test_id("destination-name")).to_have_text(DESTINATION_NAME)
+    social.get_by_test_id("case-relocations").get_by_role("link", name=reference).click()
+    social.wait_for_url(relocation_url)
+    expect(social.get_by_test_id("relocation-status")).to_have_text("Flyttad")
+    expect(social.get_by_test_id("destination-name")).to_have_text(DESTINATION_NAME)
+    expect(social.get_by_test_id("destination-address")).to_have_count(0)
+    social_pages = {
+        "case": case.get_absolute_url(),
+        "relocation": relocation_url,
+        "start": "/",
+        "cases": "/arenden/",
+        "search": f"/arenden/?q={person.last_name}",
+        "relocations": "/omplaceringar/",
+    }
+    for name, url in social_pages.items():
+        social.goto(url)
+        text = social.locator("body").inner_text()
+        assert street not in text and "999 99" not in text, name
+        # Lists and search results name no destination at all.
+        if name in {"start", "cases", "search", "relocations"}:
+            assert DESTINATION_NAME not in text, name
+
+    # The sending coordinator downloads the sending side's agreement, then asks the
+    # receiving municipality to take the case over.
+    page.goto(relocation_url)
+    expect(page.get_by_test_id("destination-name")).to_have_text(DESTINATION_NAME)
+    expect(page.get_by_test_id("destination-address")).to_have_count(0)
+    href = page.get_by_role("link", name="Ladda ned placeringsavtalet").get_attribute("href")
+    assert href is not None
+    agreement = page.request.get(href)
+    assert agreement.ok and agreement.body().startswith(b"%PDF")
+    assert street.encode() not in agreement.body()
+    _open_waiting(page, "Begär överlämning", reference)
+    handover = _step_form(page, "Begär överlämning av ärendet")
+    field(handover, "Avslutande sammanfattning (utan ort eller adress)").fill(
+        "Flytten genomförd enligt plan. Stödet här avslutas."
+    )
+    handover.get_by_role("button", name="Begär överlämning av ärendet").click()
+    page.wait_for_url(relocation_url)
+    expect(page.get_by_test_id("relocation-status")).to_have_text("Överlämning begärd")
+
+    # 6. The receiving coordinator takes the case over.
+    _open_waiting(receiver, "Ta över ärendet", reference)
+    taking = _step_form(receiver, "Besvara överlämningen")
+    taking.get_by_role("radio", name="Ta över ärendet").check()
+    taking.get_by_role("button", name="Besvara överlämningen").click()
+    receiver.wait_for_url(relocation_url)
+    expect(receiver.get_by_test_id("relocation-status")).to_have_text("Överlämnad")
+    case.refresh_from_db()
+    assert case.owning_agency_id == receiving.pk
+    assert Relocation.objects.get(pk=relocation.pk).status == RelocationStatus.HANDED_OVER
+
+    # At the end the social worker still reads where the case went, never the address; the
+    # case itself is the receiving municipality's now.
+    social.goto(relocation_url)
+    expect(social.get_by_test_id("relocation-status")).to_have_text("Överlämnad")
+    expect(social.get_by_test_id("destination-name")).to_have_text(DESTINATION_NAME)
+    expect(social.get_by_text("Flytten genomförd enligt plan.")).to_be_visible()
+    for name, url in social_pages.items():
+        response = social.goto(url)
+        assert response is not None
+        assert response.status == (404 if name == "case" else 200), name
+        text = social.locator("body").inner_text()
+        assert street not in text and "999 99" not in text, name
+        if name != "relocation":
+            assert DESTINATION_NAME not in text, name

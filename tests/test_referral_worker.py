@@ -8,23 +8,17 @@ removed, so nothing of these tests is redelivered to anyone else later.
 from __future__ import annotations
 
 import hashlib
-import io
-import json
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.db import connection, transaction
-from pypdf import PdfReader
+from django.db import transaction
 
 from avhopp.celery import app as celery_app
 from avhopp.models import Agency, User
@@ -32,7 +26,7 @@ from cases.models import Case, InterventionKind, LegalBasis
 from referrals import services
 from referrals.models import Referral, ReferralStatus
 from referrals.tasks import generate_document
-from tests.support import WORKER_ARGS, stop_processes
+from tests.worker_support import DEADLINE, Workers, forget_jobs_of, pdf_text, unacked_of
 
 pytestmark = [
     pytest.mark.services,
@@ -40,131 +34,13 @@ pytestmark = [
     pytest.mark.skipif(not settings.REDIS_URL, reason="needs the Redis broker (REDIS_URL)"),
 ]
 
-REPO = Path(__file__).resolve().parent.parent
-DEADLINE = 60.0
-
-# A worker whose renders hang first, so it can be killed mid-job. Patched in the worker
-# process only: the application has no such hook, and needs none.
-SLOW_WORKER = """
-import os
-import sys
-import time
-
-sys.path.insert(0, os.getcwd())
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "avhopp.settings")
-import django
-
-django.setup()
-from referrals import services
-
-real_render = services.render_pdf
-
-
-def slow_render(html):
-    time.sleep(float(os.environ["SLOW_RENDER_SECONDS"]))
-    return real_render(html)
-
-
-services.render_pdf = slow_render
-from avhopp.celery import app
-
-app.worker_main(sys.argv[1:])
-"""
-
-
-def worker_database_url() -> str:
-    """The database pytest-django made for this run (`test_` + the configured name)."""
-    config = connection.settings_dict
-    name = config["NAME"]
-    assert name.startswith("test_"), f"refusing to point a worker at {name!r}"
-    auth = quote(config["USER"] or "", safe="")
-    if config["PASSWORD"]:
-        auth += ":" + quote(config["PASSWORD"], safe="")
-    return f"postgres://{auth}@{config['HOST'] or '127.0.0.1'}:{config['PORT'] or 5432}/{name}"
-
-
-def _ours(message: dict, referral_ids: set[int]) -> bool:
-    headers = message.get("headers", {})
-    return headers.get("task") == generate_document.name and headers.get("argsrepr") in {
-        f"({pk},)" for pk in referral_ids
-    }
-
 
 def unacked_jobs(referral_ids: set[int]) -> list[bytes]:
-    """Delivery tags of jobs for these referrals that a worker took but never acked."""
-    import redis
-
-    client = redis.Redis.from_url(settings.REDIS_URL)
-    try:
-        return [
-            tag
-            for tag, raw in client.hgetall("unacked").items()
-            if _ours(json.loads(raw)[0], referral_ids)
-        ]
-    finally:
-        client.close()
+    return unacked_of(generate_document.name, referral_ids)
 
 
 def forget_jobs(referral_ids: set[int]) -> None:
-    """Drop queued and unacked jobs for these referrals from Redis."""
-    import redis
-
-    client = redis.Redis.from_url(settings.REDIS_URL)
-    try:
-        for raw in client.lrange("celery", 0, -1):
-            if _ours(json.loads(raw), referral_ids):
-                client.lrem("celery", 0, raw)
-        for tag in unacked_jobs(referral_ids):
-            client.hdel("unacked", tag)
-            client.zrem("unacked_index", tag)
-    finally:
-        client.close()
-
-
-class Workers:
-    """Start Celery worker subprocesses; `stop_all` ends every one of them."""
-
-    def __init__(self, tmp_path: Path, document_root: Path) -> None:
-        self.tmp_path = tmp_path
-        self.env = {
-            **os.environ,
-            "DATABASE_URL": worker_database_url(),
-            "REDIS_URL": settings.REDIS_URL,
-            "AVHOPP_DOCUMENT_ROOT": str(document_root),
-            "PYTHONUNBUFFERED": "1",
-        }
-        self.processes: list[tuple[subprocess.Popen[bytes], Path]] = []
-
-    def start(self, *, slow_render_seconds: float | None = None) -> subprocess.Popen[bytes]:
-        env = dict(self.env)
-        if slow_render_seconds is None:
-            command = [sys.executable, "-m", "celery", "-A", "avhopp", *WORKER_ARGS]
-        else:
-            script = self.tmp_path / "slow_worker.py"
-            script.write_text(SLOW_WORKER, encoding="utf-8")
-            env["SLOW_RENDER_SECONDS"] = str(slow_render_seconds)
-            command = [sys.executable, str(script), *WORKER_ARGS]
-        log = self.tmp_path / f"worker-{len(self.processes)}.log"
-        with log.open("wb") as handle:
-            process = subprocess.Popen(
-                command, cwd=REPO, env=env, stdout=handle, stderr=subprocess.STDOUT
-            )
-        self.processes.append((process, log))
-        return process
-
-    def logs(self) -> str:
-        return "\n".join(
-            f"--- {log.name} (exit {process.poll()}) ---\n"
-            + log.read_text(encoding="utf-8", errors="replace")[-3000:]
-            for process, log in self.processes
-        )
-
-    def check_alive(self, process: subprocess.Popen[bytes]) -> None:
-        if process.poll() is not None:
-            pytest.fail(f"the worker exited early\n{self.logs()}")
-
-    def stop_all(self) -> None:
-        stop_processes((process for process, _log in self.processes), timeout=10)
+    forget_jobs_of(generate_document.name, referral_ids)
 
 
 @pytest.fixture
@@ -241,11 +117,6 @@ def submit(
         return referral
 
     return create
-
-
-def pdf_text(path: Path) -> str:
-    reader = PdfReader(io.BytesIO(path.read_bytes()))
-    return "\n".join(page.extract_text() for page in reader.pages)
 
 
 def files_under(root: Path) -> list[Path]:

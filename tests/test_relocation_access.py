@@ -11,10 +11,13 @@ from collections.abc import Callable
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from pypdf import PdfReader
 
-from avhopp.models import AuditAction, AuditEvent, User
-from cases.models import Case
+from avhopp.models import Agency, AuditAction, AuditEvent, User
+from cases.models import Case, CaseShare, Consent
+from referrals import services as referral_services
+from referrals.models import DocumentKind
 from relocations.models import Relocation, RelocationStatus
 from relocations.pdf import agreement_render
 from tests.access_support import RELOCATION_STEPS, body_of, give_outside_reason
@@ -183,3 +186,58 @@ def test_who_has_read_the_case_shows_destination_reads(
     login(parties.national).get(_urls(arranged)["detail"])
     page = body_of(login(log_reviewer).get(reverse("audit:case_readers", args=[arranged.case_id])))
     assert "Läst omplaceringens destination" in page
+
+
+@pytest.mark.parametrize(
+    "actor",
+    ["colleague", "log_reviewer", "agency_admin", "officer", "outsider", "other_officer"],
+)
+def test_the_destination_never_leaks_once_handed_over(
+    actor: str,
+    arranged: Relocation,
+    parties: Parties,
+    request: pytest.FixtureRequest,
+    login: Callable[[User], Client],
+    share_with: Callable[..., object],
+    police_agency: Agency,
+) -> None:
+    """The case's transfer and the shares it revokes are written by the receiving
+    municipality's coordinator: the sending side's log must not name them."""
+    share_with(arranged.case, police_agency)
+    relocation = advance(arranged, parties, RelocationStatus.HANDED_OVER)
+    assert CaseShare.objects.get(case=relocation.case).revoked_reason == "case_transferred"
+    client = login(request.getfixturevalue(actor))
+    for body in _fetch_everything(client, relocation, relocation.case):
+        assert "Kvarnbyholm" not in body
+        assert "Hemliga Lindvägen" not in body
+
+
+@pytest.mark.parametrize("kind", [DocumentKind.REFERRAL, DocumentKind.SIP])
+def test_documents_the_sending_side_makes_after_the_move_name_no_destination(
+    kind: str,
+    arranged: Relocation,
+    parties: Parties,
+    coordinator: User,
+    police_agency: Agency,
+    consent_to: Callable[..., Consent],
+) -> None:
+    relocation = advance(arranged, parties, RelocationStatus.MOVED)
+    consent = consent_to(relocation.case, police_agency, journal=True)
+    referral = referral_services.referral_create(
+        case=relocation.case,
+        by=coordinator,
+        kind=kind,
+        to_agency=police_agency,
+        contact_person="Karin Kontakt",
+        reason="Uppföljning efter flytten.",
+        summary="Personen har flyttat.",
+        include_interventions=True,
+        include_threat_level=True,
+        include_journal=True,
+        overall_responsibility="Socialtjänsten",
+        next_follow_up=timezone.localdate(),
+        consent=consent,
+    )
+    html = referral_services.referral_html(referral_id=referral.pk)
+    assert relocation.case.reference in html
+    assert "Kvarnbyholm" not in html and "Hemliga Lindvägen" not in html

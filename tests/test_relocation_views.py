@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from avhopp.models import Agency, User
 from cases.models import Case
+from relocations import services
 from relocations.models import Relocation, RelocationStatus, RelocationStep
 from tests.access_support import body_of, count_queries
 from tests.relocation_support import (
@@ -97,6 +98,8 @@ def test_request_without_threat_assessment_gets_a_message(
         ("moved", "sending_coordinator", "handover", {}, "Detta fält"),
         ("handover", "receiving_coordinator", "handover_answer", {"decision": "refuse"}, "varför"),
         ("matching", "sending_coordinator", "abort", {"reason": "bored"}, "giltigt alternativ"),
+        ("clearance", "national", "offer", {}, "Detta fält måste fyllas i"),
+        ("handover", "sending_coordinator", "ivo", {"reference": " "}, "Detta fält"),
     ],
 )
 def test_bad_input_at_every_step_gets_a_message(
@@ -112,11 +115,24 @@ def test_bad_input_at_every_step_gets_a_message(
     advance(relocation, parties, RelocationStatus(status))
     if step == "clearance":
         data = {**data, "candidate": relocation.candidates.get().pk}
+    if step == "offer":  # an offer goes to a cleared municipality
+        services.clearance_answer(
+            candidate=relocation.candidates.get(), by=parties.clearing_officer, cleared=True
+        )
+    if step == "ivo":  # the application to IVO follows a refused handover
+        services.handover_answer(
+            relocation=relocation,
+            by=parties.receiving_coordinator,
+            accepted=False,
+            reason="Vi saknar boende.",
+        )
+    relocation.refresh_from_db()
+    before = relocation.status
     response = _post(login(getattr(parties, actor)), relocation, step, data)
     assert response.status_code == 400
     assert message in body_of(response)
     relocation.refresh_from_db()
-    assert relocation.status == status
+    assert relocation.status == before
 
 
 def test_a_step_at_the_wrong_time_is_refused_with_a_message(
@@ -155,11 +171,30 @@ def test_start_pages_show_what_waits_with_days(
     assert "<td>3</td>" in page
     advance(relocation, parties, RelocationStatus.CLEARANCE)
     assert "Klarera kommun" in body_of(login(parties.clearing_officer).get(reverse("home")))
-    advance(relocation, parties, RelocationStatus.OFFERED)
-    page = body_of(login(parties.receiving_coordinator).get(reverse("home")))
-    assert "Besvara erbjudande" in page
-    advance(relocation, parties, RelocationStatus.HANDOVER)
-    assert "Ta över ärendet" in body_of(login(parties.receiving_coordinator).get(reverse("home")))
+    # Cleared: the request waits for the national coordinator's offer, and no longer for
+    # the police.
+    services.clearance_answer(
+        candidate=relocation.candidates.get(), by=parties.clearing_officer, cleared=True
+    )
+    assert "Skicka erbjudande" in body_of(login(parties.national).get(reverse("home")))
+    assert "Klarera kommun" not in body_of(login(parties.clearing_officer).get(reverse("home")))
+    services.offer_send(candidate=relocation.candidates.get(), by=parties.national)
+    relocation.refresh_from_db()
+    receiving = login(parties.receiving_coordinator)
+    assert "Besvara erbjudande" in body_of(receiving.get(reverse("home")))
+    assert "Skicka erbjudande" not in body_of(login(parties.national).get(reverse("home")))
+    for status, what in [
+        (RelocationStatus.ACCEPTED, "Ordna placeringen"),
+        (RelocationStatus.ARRANGED, "Bekräfta flytten"),
+        (RelocationStatus.HANDOVER, "Ta över ärendet"),
+    ]:
+        advance(relocation, parties, status)
+        assert what in body_of(receiving.get(reverse("home")))
+        if status == RelocationStatus.ARRANGED:
+            advance(relocation, parties, RelocationStatus.MOVED)
+            page = body_of(login(parties.sending_coordinator).get(reverse("home")))
+            assert "Begär överlämning" in page and relocation.reference in page
+            assert DESTINATION_NAME not in page
 
 
 def test_case_page_panel_names_the_destination_to_the_deciders_only(
