@@ -557,11 +557,12 @@ def case_transfer(*, case: Case, to_agency: Agency, responsible: User, by: User)
     """Move a case to another municipality ("flytt av ärende"); the number of shares revoked.
 
     The owning grants move, so the sending municipality no longer sees the case. Every active
-    share is revoked: each rested on the sending municipality's decision, and the new owner
-    reviews the person's consents and shares anew. Who may transfer is the caller's policy
-    (relocations.policy, a receiving coordinator accepting a handover): nobody at the new
-    owner can see the case before, so no case action fits. Call inside the caller's
-    transaction."""
+    share is revoked: each rested on the sending municipality's decision. The consents the
+    sending municipality recorded end too: a consent lets the municipality that asked for it
+    share, so the new owner asks the person anew before it shares or refers. Who may transfer
+    is the caller's policy (relocations.policy, a receiving coordinator accepting a handover):
+    nobody at the new owner can see the case before, so no case action fits. Call inside the
+    caller's transaction."""
     if to_agency.kind != AgencyKind.SOCIAL_SERVICES or responsible.agency_id != to_agency.pk:
         raise ValidationError(_("Ärendet kan bara flyttas till en kommuns socialtjänst."))
     shares = list(
@@ -570,6 +571,29 @@ def case_transfer(*, case: Case, to_agency: Agency, responsible: User, by: User)
     # Before the grants move: revoking a share to the new owner removes its group's view.
     for share in shares:
         _revoke(share, by=by, reason="case_transferred")
+    consents = list(
+        Consent.objects.filter(
+            individual_id=case.individual_id,
+            withdrawn_at__isnull=True,
+            created_by__agency_id=case.owning_agency_id,
+        )
+    )
+    Consent.objects.filter(pk__in=[consent.pk for consent in consents]).update(
+        withdrawn_at=timezone.now()
+    )
+    audit_record_all(
+        [
+            audit_event(
+                actor=by,
+                action=AuditAction.CONSENT_WITHDRAW,
+                obj=consent,
+                case_id=case.pk,
+                individual_id=consent.individual_id,
+                reason="case_transferred",
+            )
+            for consent in consents
+        ]
+    )
     from_group = case.owning_agency.group
     for permission in ("cases.view_case", "cases.change_case"):
         remove_perm(permission, from_group, case)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from avhopp.models import Agency, AuditAction, AuditEvent, Role, User
 from cases.models import Case, CaseShare
 from cases.policy import CasePolicy
-from cases.services import consent_withdraw
+from cases.services import case_share, consent_create, consent_withdraw
 from relocations import services
 from relocations.calendar import add_working_days, one_month_after
 from relocations.models import (
@@ -97,6 +97,35 @@ def test_protected_housing_needs_an_ivo_permit(
         request(case, coordinator, consent, housing_need="protected")
     relocation = request(case, coordinator, consent, housing_need="protected", ivo_permit="IVO 1.2")
     assert relocation.ivo_permit == "IVO 1.2"
+
+
+def test_handover_ends_the_sending_municipalitys_consents(
+    relocation: Relocation, parties: Parties, police_agency: Agency
+) -> None:
+    """A consent lets the municipality that asked for it share: the new owner asks anew."""
+    person = relocation.case.individual
+    sending = list(person.consents.filter(withdrawn_at__isnull=True).values_list("pk", flat=True))
+    assert sending
+    relocation = advance(relocation, parties, RelocationStatus.HANDED_OVER)
+    assert not person.consents.filter(withdrawn_at__isnull=True).exists()
+    ended = AuditEvent.objects.filter(
+        action=AuditAction.CONSENT_WITHDRAW, reason="case_transferred", case_id=relocation.case_id
+    )
+    assert sorted(int(pk) for pk in ended.values_list("object_id", flat=True)) == sorted(sending)
+    # The new owner records its own consent and shares on it.
+    case = Case.objects.get(pk=relocation.case_id)
+    consent = consent_create(
+        individual=person,
+        case=case,
+        by=parties.receiving_coordinator,
+        recipient=police_agency,
+        given_on=timezone.localdate(),
+        valid_until=timezone.localdate() + timedelta(days=90),
+        document_reference="NY-1",
+        scope_threat_level=True,
+    )
+    case_share(case=case, agency=police_agency, by=parties.receiving_coordinator, consent=consent)
+    assert CaseShare.objects.get(case=case, revoked_at__isnull=True).consent_id == consent.pk
 
 
 # --- Matching, clearance, offer -------------------------------------------------------------
