@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db import models
+from django.db import models, transaction
 
-from avhopp.models import AuditAction, AuditEvent
+from avhopp.models import AuditAction, AuditEvent, AuditShownCase
 
 if TYPE_CHECKING:
     from avhopp.models import User
@@ -73,6 +74,18 @@ def audit_record_all(events: list[AuditEvent]) -> None:
         events[0].save()
     else:
         AuditEvent.objects.bulk_create(events)
+
+
+def audit_list(*, actor: User, action: AuditAction, case_ids: Iterable[int]) -> AuditEvent:
+    """Log a list or search page with the cases it showed."""
+    shown = dict.fromkeys(case_ids)  # once each, in the order shown
+    # Both rows or neither; no savepoint needed, a failure fails the request.
+    with transaction.atomic(savepoint=False):
+        event = audit_record(actor=actor, action=action)
+        AuditShownCase.objects.bulk_create(
+            AuditShownCase(event=event, case_id=case_id) for case_id in shown
+        )
+    return event
 
 
 def audit_denied(*, actor: User, object_type: str, object_id: object, case_id: int | None) -> None:

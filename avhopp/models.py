@@ -235,6 +235,7 @@ class AuditAction(models.TextChoices):
     SESSION_EXPIRED = "session_expired", _("Sessionen gick ut")
     REAUTHENTICATED = "reauthenticated", _("Bekräftat identitet")
     ADMIN_CHANGE = "admin_change", _("Ändrat i administrationen")
+    REFERRAL_LIST = "referral_list", _("Remisslista")
     RELOCATION_REQUEST = "relocation_request", _("Begärt omplacering")
     RELOCATION_TRANSITION = "relocation_step", _("Omplacering: nytt steg")
     RELOCATION_VIEW = "relocation_view", _("Läst omplacering")
@@ -281,3 +282,21 @@ class AuditEvent(models.Model):
     @property
     def action_label(self) -> str:
         return AuditAction(self.action).label
+
+
+class AuditShownCase(models.Model):
+    """A case that a list or search page showed, one row per case of its event, so "who has
+    seen this case" includes the lists it appeared in. Append-only like the events."""
+
+    event = models.ForeignKey(AuditEvent, on_delete=models.PROTECT, related_name="shown_cases")
+    case_id = models.BigIntegerField(_("ärende-id"))
+
+    class Meta:
+        verbose_name = _("visat ärende")
+        verbose_name_plural = _("visade ärenden")
+        constraints = [
+            models.UniqueConstraint(fields=["case_id", "event"], name="audit_shown_case_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id}: {self.case_id}"

@@ -14,13 +14,13 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from avhopp.audit import audit_record
+from avhopp.audit import audit_event, audit_record
 from avhopp.database import planned_for_values
 from avhopp.models import AuditAction, AuditEvent
 from avhopp.twofactor import require_recent_authentication
 from cases.audit_forms import AuditSearchForm
-from cases.audit_selectors import audit_events_visible_to, case_readers
-from cases.checkpoint import case_view
+from cases.audit_selectors import audit_events_visible_to, case_readers, touching_case
+from cases.checkpoint import audit_case_page, case_view
 from cases.models import Individual
 from cases.policy import AuditLogAction, AuditLogPolicy, CaseAccess, CaseAction
 
@@ -47,7 +47,7 @@ def _searched_events(request: HttpRequest, form: AuditSearchForm) -> QuerySet[Au
         return events.none()
     data = form.cleaned_data
     if data["case"]:
-        events = events.filter(case_id=data["case"])
+        events = events.filter(touching_case(data["case"]))
     if data["personnummer"]:
         person = Individual.objects.filter(personnummer=data["personnummer"]).first()
         events = events.filter(individual_id=person.pk if person else -1)
@@ -103,10 +103,11 @@ def audit_export_view(request: HttpRequest) -> HttpResponse:
     writer = csv.writer(_Echo())
     rows = (
         [_csv_safe(getattr(event, column)) for column in CSV_COLUMNS]
-        for event in events.iterator(chunk_size=2000)
+        + [" ".join(str(shown.case_id) for shown in event.shown_cases.all())]
+        for event in events.prefetch_related("shown_cases").iterator(chunk_size=2000)
     )
     response = StreamingHttpResponse(
-        (writer.writerow(row) for row in chain([CSV_COLUMNS], rows)),
+        (writer.writerow(row) for row in chain([[*CSV_COLUMNS, "shown_case_ids"]], rows)),
         content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = 'attachment; filename="avhopp-logg.csv"'
@@ -122,6 +123,7 @@ def _csv_safe(value: object) -> str:
 
 @case_view(CaseAction.VIEW_ACCESS_LOG)
 def case_readers_view(request: HttpRequest, access: CaseAccess) -> HttpResponse:
-    audit_record(actor=request.user, action=AuditAction.AUDIT_VIEW, case_id=access.case.pk)
+    event = audit_event(actor=request.user, action=AuditAction.AUDIT_VIEW, case_id=access.case.pk)
+    audit_case_page(request, [event])
     page = Paginator(case_readers(access.case), 50).get_page(request.GET.get("page"))
     return render(request, "audit/case_readers.html", {"case": access.case, "page": page})

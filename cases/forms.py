@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.validators import MaxLengthValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -135,6 +136,15 @@ class IndividualForm(forms.ModelForm):
             # One answer for every refusal: it must not tell whether the person is registered.
             raise forms.ValidationError(REGISTRATION_REFUSED, code="refused")
         return number
+
+    def refused_registration(self) -> bool:
+        """Whether the number was refused: by `clean_personnummer`, or by the database
+        constraint's check for a number another request registered after that looked."""
+        if self.has_error(NON_FIELD_ERRORS, "refused") and self.registered is None:
+            number = self.cleaned_data.get("personnummer")
+            self.registered = Individual.objects.filter(personnummer=number).first()
+            return True
+        return self.has_error("personnummer", "refused")
 
 
 class IndividualEditForm(forms.ModelForm):

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from avhopp.models import Agency
+from cases.identity import REGISTRATION_REFUSED
 
 # The longest free text a form takes; the database holds every text column to it as well, so
 # nothing that bypasses the forms (a service called directly, the admin) stores more.
@@ -71,6 +72,10 @@ class Individual(models.Model):
                 fields=["personnummer"],
                 condition=Q(personnummer__isnull=False),
                 name="individual_unique_personnummer",
+                # A form that checks the constraint says what every refusal says: a number
+                # registered by another request meanwhile must not answer differently.
+                violation_error_code="refused",
+                violation_error_message=REGISTRATION_REFUSED,
             ),
             models.UniqueConstraint(
                 fields=["reserve_number"],

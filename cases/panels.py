@@ -6,6 +6,8 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from avhopp.audit import audit_list
+from avhopp.models import AuditAction
 from avhopp.panels import Panel, register
 from cases.policy import (
     AuditLogAction,
@@ -21,10 +23,10 @@ def _case_lists(request: HttpRequest, _subject: Any) -> dict[str, Any] | None:
     user = request.user
     if not CasePolicy.allows(user, CaseAction.LIST):
         return None
-    return {
-        "lists": start_page_lists(user),
-        "follows_shared_cases": CasePolicy.follows_shared_cases(user),
-    }
+    lists = {name: list(cases) for name, cases in start_page_lists(user).items()}
+    shown = [case.pk for cases in lists.values() for case in cases]
+    audit_list(actor=user, action=AuditAction.CASE_LIST, case_ids=shown)
+    return {"lists": lists, "follows_shared_cases": CasePolicy.follows_shared_cases(user)}
 
 
 ALERTS_SHOWN = 20

@@ -12,14 +12,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from avhopp.audit import audit_event, audit_record, audit_record_all
+from avhopp.audit import audit_list
 from avhopp.database import planned_for_values
 from avhopp.models import AuditAction
 from avhopp.panels import panels_for
 from avhopp.redirects import safe_next
 from avhopp.twofactor import require_recent_authentication
 from cases import services
-from cases.checkpoint import case_view, outside_reason_key
+from cases.checkpoint import audit_case_read, case_view, outside_reason_key
 from cases.forms import (
     CaseDetailsForm,
     CaseFilterForm,
@@ -71,8 +71,8 @@ def case_list_view(request: HttpRequest) -> HttpResponse:
     filters = CaseFilters(**_filter_values(form))
     page = case_page(request.user, filters, request.GET.get("page"), size=PAGE_SIZE)
     action = AuditAction.CASE_SEARCH if filters.query else AuditAction.CASE_LIST
-    audit_record(actor=request.user, action=action)
     rows = case_rows(page.object_list)
+    audit_list(actor=request.user, action=action, case_ids=[case.pk for case in page.object_list])
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -108,7 +108,11 @@ def case_create_view(request: HttpRequest) -> HttpResponse:
         found = case_list(request.user, CaseFilters(query=search_form.cleaned_data["q"]))
         found = found.select_related("individual")[:10]
         matches = [(case, shown_identity(case.individual)) for case in found]
-        audit_record(actor=request.user, action=AuditAction.CASE_SEARCH)
+        audit_list(
+            actor=request.user,
+            action=AuditAction.CASE_SEARCH,
+            case_ids=[case.pk for case, _identity in matches],
+        )
     refuses_numbers = request.method == "POST" and not CasePolicy.may_try_identity_numbers(
         request.user
     )
@@ -118,7 +122,7 @@ def case_create_view(request: HttpRequest) -> HttpResponse:
     case_form = CaseForm(request.POST or None, prefix="case")
     if request.method == "POST":
         valid = individual_form.is_valid() & case_form.is_valid()
-        if individual_form.has_error("personnummer", "refused"):
+        if individual_form.refused_registration():
             services.identity_collision_record(
                 by=request.user, registered=individual_form.registered
             )
@@ -178,7 +182,7 @@ def case_detail_view(request: HttpRequest, access: CaseAccess) -> HttpResponse:
     }
     context["consents"], context["shares"] = sharing_of_case(access)
     context["panels"] = panels_for("case_detail", request, access)
-    _audit_case_read(request, access, threat_details=THREAT_ASSESSMENTS in shown)
+    audit_case_read(request, access, threat_details=THREAT_ASSESSMENTS in shown)
     return render(request, "cases/case_detail.html", context)
 
 
@@ -193,7 +197,7 @@ def case_part_view(request: HttpRequest, access: CaseAccess, part_name: str) -> 
     if (wanted := _int_or_none(request.GET.get("visa"))) is not None:
         number = part.page_number_of(access, wanted) or number
     page = Paginator(part.read(access), PARTS_PAGE_SIZE).get_page(number)
-    _audit_case_read(request, access, threat_details=part is THREAT_ASSESSMENTS)
+    audit_case_read(request, access, threat_details=part is THREAT_ASSESSMENTS)
     return render(
         request,
         "cases/case_part.html",
@@ -212,30 +216,6 @@ def case_part_view(request: HttpRequest, access: CaseAccess, part_name: str) -> 
 
 def _int_or_none(value: str | None) -> int | None:
     return int(value) if value and value.isascii() and value.isdigit() and len(value) < 19 else None
-
-
-def _audit_case_read(request: HttpRequest, access: CaseAccess, *, threat_details: bool) -> None:
-    """Log the read of a case, and of the threat details when they were on the page."""
-    case = access.case
-    events = [
-        audit_event(
-            actor=request.user,
-            action=AuditAction.CASE_VIEW,
-            obj=case,
-            case_id=case.pk,
-            individual_id=case.individual_id,
-        )
-    ]
-    if threat_details and access.allows(CaseAction.VIEW_THREAT_DETAILS):
-        events.append(
-            audit_event(
-                actor=request.user,
-                action=AuditAction.THREAT_DETAILS_VIEW,
-                obj=case,
-                case_id=case.pk,
-            )
-        )
-    audit_record_all(events)
 
 
 @login_required

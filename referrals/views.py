@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from avhopp.audit import audit_record
+from avhopp.audit import audit_list, audit_record
 from avhopp.database import planned_for_values
 from avhopp.models import AuditAction
 from avhopp.storage import read_document
@@ -193,9 +193,12 @@ def referral_dashboard_view(request: HttpRequest) -> HttpResponse:
         (_("Avböjda"), sent.filter(status=ReferralStatus.DECLINED)),
         (_("Misslyckades"), sent.filter(status=ReferralStatus.FAILED)),
     ]
-    inbox = visible.filter(to_agency_id=request.user.agency_id)
-    return render(
-        request,
-        "referrals/dashboard.html",
-        {"groups": [(label, list(rows[:50])) for label, rows in groups], "inbox": inbox[:50]},
+    shown_groups = [(label, list(rows[:50])) for label, rows in groups]
+    inbox = list(visible.filter(to_agency_id=request.user.agency_id)[:50])
+    shown = [referral.case_id for _label, rows in shown_groups for referral in rows]
+    audit_list(
+        actor=request.user,
+        action=AuditAction.REFERRAL_LIST,
+        case_ids=shown + [referral.case_id for referral in inbox],
     )
+    return render(request, "referrals/dashboard.html", {"groups": shown_groups, "inbox": inbox})

@@ -26,7 +26,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from avhopp.models import Agency, AgencyKind, AuditAction, AuditEvent, Role, User
+from avhopp.models import Agency, AgencyKind, AuditAction, AuditEvent, Role, User, roles_of_kind
 from avhopp.storage import write_document
 from cases import services
 from cases.models import (
@@ -42,26 +42,44 @@ from cases.models import (
 )
 from referrals import services as referral_services
 from referrals.models import DocumentKind, Referral, ReferralStatus
-from tests.conftest import AgencyFactory
+from tests.conftest import AgencyFactory, UserFactory
 from tests.relocation_support import relocation_consent
 from tests.relocation_support import request as request_relocation
 from tests.support import assess_threat
 
 # --- The expectation table ------------------------------------------------------------------
 
-# Column order of every row below.
+# Column order of every row below: every role of every agency that has a part in the case,
+# then one of each kind of stranger.
 ACTORS = (
-    "worker",  # owning agency, responsible social worker
-    "colleague",  # owning agency, social worker, not responsible
-    "coordinator",  # owning agency, coordinator, not responsible
-    "log_reviewer",  # owning agency
-    "agency_admin",  # owning agency
+    "worker",  # owning municipality, responsible social worker
+    "colleague",  # owning municipality, social worker, not responsible
+    "coordinator",  # owning municipality, coordinator, not responsible
+    "log_reviewer",  # owning municipality
+    "agency_admin",  # owning municipality
     "officer",  # police agency the case is shared with
+    "police_reviewer",  # police agency the case is shared with, log reviewer
+    "police_admin",  # police agency the case is shared with, agency admin
+    "recipient",  # Kriminalvården, coordinator: the case's referral is addressed to it
+    "recipient_reviewer",  # Kriminalvården, log reviewer
+    "recipient_admin",  # Kriminalvården, agency admin
     "outsider",  # social worker of another municipality
     "other_officer",  # a second police agency the case is NOT shared with
+    "other_admin",  # agency admin of another municipality
     "anonymous",
 )
 REASON_ACTORS = frozenset({"colleague", "coordinator"})
+
+
+def stranger_actors() -> dict[str, str]:
+    """Every other role of every agency kind, in an agency with no part in the case, mapped
+    to the column it must answer like: every role in every kind of agency."""
+    return {
+        f"{role}@{kind}": "other_admin" if role == Role.AGENCY_ADMIN else "outsider"
+        for kind in AgencyKind.values
+        for role in roles_of_kind(kind)
+    }
+
 
 # Tokens: "200"/"403"/"404"/"405" = that status; "R<nnn>" = redirect to the outside-assignment
 # reason page until a reason is given, then <nnn>; "LOGIN" = redirect to the login page.
@@ -77,61 +95,125 @@ class Expect:
     def token(self, actor: str) -> str:
         tokens = self.row.split()
         assert len(tokens) == len(ACTORS), f"row needs {len(ACTORS)} tokens: {self.row!r}"
-        return tokens[ACTORS.index(actor)]
+        return tokens[ACTORS.index(stranger_actors().get(actor, actor))]
 
 
 GET, POST, GET_POST = ("GET",), ("POST",), ("GET", "POST")
 
-#                              worker colleague coord  logrev admin  police outsid oth-pol anon
+# Columns: owning municipality (worker colleague coordinator log reviewer admin), the police
+# the case is shared with (officer reviewer admin), Kriminalvården (coordinator reviewer
+# admin), strangers (social worker, police officer, admin), anonymous.
 TABLE: dict[str, Expect] = {
-    "cases:detail": Expect(None, GET, "200 R200 R200 403 403 200 404 404 LOGIN"),
-    "cases:outside_reason": Expect(None, GET_POST, "200 200 200 403 403 200 404 404 LOGIN"),
-    "cases:reveal": Expect(None, GET_POST, "200 403 R200 403 403 403 404 404 LOGIN"),
-    "cases:edit": Expect(None, GET_POST, "200 R200 R200 403 403 403 404 404 LOGIN"),
-    "cases:individual_edit": Expect(None, GET_POST, "200 R200 R200 403 403 403 404 404 LOGIN"),
-    "cases:status": Expect(None, POST, "405 R405 R405 403 403 403 404 404 LOGIN"),
-    "cases:intervention_create": Expect(None, GET_POST, "200 R200 R200 403 403 403 404 404 LOGIN"),
-    "cases:intervention_edit": Expect(
-        "intervention", GET_POST, "200 R200 R200 403 403 403 404 404 LOGIN"
+    "cases:detail": Expect(
+        None, GET, "200 R200 R200 403 403  200 403 403  404 404 404  404 404 404  LOGIN"
     ),
-    "cases:journal_create": Expect(None, POST, "405 R405 R405 403 403 403 404 404 LOGIN"),
+    "cases:outside_reason": Expect(
+        None, GET_POST, "200 200 200 403 403  200 403 403  404 404 404  404 404 404  LOGIN"
+    ),
+    "cases:reveal": Expect(
+        None, GET_POST, "200 403 R200 403 403  403 403 403  404 404 404  404 404 404  LOGIN"
+    ),
+    "cases:edit": Expect(
+        None, GET_POST, "200 R200 R200 403 403  403 403 403  404 404 404  404 404 404  LOGIN"
+    ),
+    "cases:individual_edit": Expect(
+        None, GET_POST, "200 R200 R200 403 403  403 403 403  404 404 404  404 404 404  LOGIN"
+    ),
+    "cases:status": Expect(
+        None, POST, "405 R405 R405 403 403  403 403 403  404 404 404  404 404 404  LOGIN"
+    ),
+    "cases:intervention_create": Expect(
+        None, GET_POST, "200 R200 R200 403 403  403 403 403  404 404 404  404 404 404  LOGIN"
+    ),
+    "cases:intervention_edit": Expect(
+        "intervention",
+        GET_POST,
+        "200 R200 R200 403 403  403 403 403  404 404 404  404 404 404  LOGIN",
+    ),
+    "cases:journal_create": Expect(
+        None, POST, "405 R405 R405 403 403  403 403 403  404 404 404  404 404 404  LOGIN"
+    ),
     # A part's own page is read like the case page, and only if the reader's share covers
     # it: the police's share here covers interventions and the threat, not the journal.
-    "cases:status_history": Expect(None, GET, "200 R200 R200 403 403 200 404 404 LOGIN"),
-    "cases:interventions": Expect(None, GET, "200 R200 R200 403 403 200 404 404 LOGIN"),
-    "cases:threat_assessments": Expect(None, GET, "200 R200 R200 403 403 200 404 404 LOGIN"),
-    "cases:journal": Expect(None, GET, "200 R200 R200 403 403 403 404 404 LOGIN"),
-    "cases:threat_create": Expect(None, GET_POST, "403 403 403 403 403 200 404 404 LOGIN"),
-    "cases:consent_create": Expect(None, GET_POST, "403 403 R200 403 403 403 404 404 LOGIN"),
-    "cases:consent_withdraw": Expect("consent", POST, "403 403 R405 403 403 403 404 404 LOGIN"),
-    "cases:share_create": Expect(None, GET_POST, "403 403 R200 403 403 403 404 404 LOGIN"),
-    "cases:share_revoke": Expect("share", POST, "403 403 R405 403 403 403 404 404 LOGIN"),
-    "audit:case_readers": Expect(None, GET, "403 403 R200 200 403 403 404 404 LOGIN"),
-    "referrals:create": Expect(None, GET_POST, "403 403 R200 403 403 403 404 404 LOGIN"),
-    "referrals:sip_create": Expect(None, GET_POST, "403 403 R200 403 403 403 404 404 LOGIN"),
+    "cases:status_history": Expect(
+        None, GET, "200 R200 R200 403 403  200 403 403  404 404 404  404 404 404  LOGIN"
+    ),
+    "cases:interventions": Expect(
+        None, GET, "200 R200 R200 403 403  200 403 403  404 404 404  404 404 404  LOGIN"
+    ),
+    "cases:threat_assessments": Expect(
+        None, GET, "200 R200 R200 403 403  200 403 403  404 404 404  404 404 404  LOGIN"
+    ),
+    "cases:journal": Expect(
+        None, GET, "200 R200 R200 403 403  403 403 403  404 404 404  404 404 404  LOGIN"
+    ),
+    "cases:threat_create": Expect(
+        None, GET_POST, "403 403 403 403 403  200 403 403  404 404 404  404 404 404  LOGIN"
+    ),
+    "cases:consent_create": Expect(
+        None, GET_POST, "403 403 R200 403 403  403 403 403  404 404 404  404 404 404  LOGIN"
+    ),
+    "cases:consent_withdraw": Expect(
+        "consent", POST, "403 403 R405 403 403  403 403 403  404 404 404  404 404 404  LOGIN"
+    ),
+    "cases:share_create": Expect(
+        None, GET_POST, "403 403 R200 403 403  403 403 403  404 404 404  404 404 404  LOGIN"
+    ),
+    "cases:share_revoke": Expect(
+        "share", POST, "403 403 R405 403 403  403 403 403  404 404 404  404 404 404  LOGIN"
+    ),
+    "audit:case_readers": Expect(
+        None, GET, "403 403 R200 200 403  403 403 403  404 404 404  404 404 404  LOGIN"
+    ),
+    "referrals:create": Expect(
+        None, GET_POST, "403 403 R200 403 403  403 403 403  404 404 404  404 404 404  LOGIN"
+    ),
+    "referrals:sip_create": Expect(
+        None, GET_POST, "403 403 R200 403 403  403 403 403  404 404 404  404 404 404  LOGIN"
+    ),
     # A referral (and its PDF, which carries the person's name, interventions and journal)
     # is case content: owning-agency staff who are not responsible must give the same
     # outside-assignment reason as for the case itself. Log reviewers and agency admins
-    # read no case content, and the referral was not sent to the police: 404.
-    "referrals:detail": Expect("referral", GET, "200 R200 R200 404 404 404 404 404 LOGIN"),
-    "referrals:download": Expect("referral", GET, "200 R200 R200 404 404 404 404 404 LOGIN"),
+    # read no case content; the referral is not sent yet, so its recipient sees nothing.
+    "referrals:detail": Expect(
+        "referral", GET, "200 R200 R200 404 404  404 404 404  404 404 404  404 404 404  LOGIN"
+    ),
+    "referrals:download": Expect(
+        "referral", GET, "200 R200 R200 404 404  404 404 404  404 404 404  404 404 404  LOGIN"
+    ),
     # The status poll carries no case content.
-    "referrals:status": Expect("referral", GET, "200 200 200 404 404 404 404 404 LOGIN"),
+    "referrals:status": Expect(
+        "referral", GET, "200 200 200 404 404  404 404 404  404 404 404  404 404 404  LOGIN"
+    ),
     # POST-only and method-checked before anything else: a GET is 405 for everyone.
-    "referrals:retry": Expect("referral", POST, "405 405 405 405 405 405 405 405 405"),
-    "referrals:send": Expect("referral", POST, "405 405 405 405 405 405 405 405 405"),
-    "referrals:answer": Expect("referral", POST, "405 405 405 405 405 405 405 405 405"),
+    "referrals:retry": Expect(
+        "referral", POST, "405 405 405 405 405  405 405 405  405 405 405  405 405 405  405"
+    ),
+    "referrals:send": Expect(
+        "referral", POST, "405 405 405 405 405  405 405 405  405 405 405  405 405 405  405"
+    ),
+    "referrals:answer": Expect(
+        "referral", POST, "405 405 405 405 405  405 405 405  405 405 405  405 405 405  405"
+    ),
     # User administration: the role is checked before the user is looked up, so every
-    # other role gets 403 whatever the id. An admin of another agency gets 404 (tested below).
+    # other role gets 403 whatever the id; an admin of another agency gets 404.
     # A relocation is read by those taking part: the responsible worker and the coordinators
     # of the sending municipality (the coordinator after giving a reason, as for the case),
     # the police region covering it (the officer), and none of the others, who get 404.
-    "relocations:request": Expect(None, GET_POST, "403 403 R200 403 403 403 404 404 LOGIN"),
-    "relocations:detail": Expect("relocation", GET, "200 404 R200 404 404 200 404 404 LOGIN"),
+    "relocations:request": Expect(
+        None, GET_POST, "403 403 R200 403 403  403 403 403  404 404 404  404 404 404  LOGIN"
+    ),
+    "relocations:detail": Expect(
+        "relocation", GET, "200 404 R200 404 404  200 404 404  404 404 404  404 404 404  LOGIN"
+    ),
     # No agreement before a placement: 409 for the sending side, who may download it then.
-    "relocations:agreement": Expect("relocation", GET, "409 404 R409 404 404 403 404 404 LOGIN"),
+    "relocations:agreement": Expect(
+        "relocation", GET, "409 404 R409 404 404  403 404 404  404 404 404  404 404 404  LOGIN"
+    ),
     **{
-        f"relocations:{step}": Expect("relocation", POST, "405 405 405 405 405 405 405 405 405")
+        f"relocations:{step}": Expect(
+            "relocation", POST, "405 405 405 405 405  405 405 405  405 405 405  405 405 405  405"
+        )
         for step in (
             "avoid",
             "propose",
@@ -146,8 +228,12 @@ TABLE: dict[str, Expect] = {
             "abort",
         )
     },
-    "users:edit": Expect("user", GET_POST, "403 403 403 403 200 403 403 403 LOGIN"),
-    "users:end_sessions": Expect("user", POST, "405 405 405 405 405 405 405 405 LOGIN"),
+    "users:edit": Expect(
+        "user", GET_POST, "403 403 403 403 200  403 403 404  403 403 404  403 403 404  LOGIN"
+    ),
+    "users:end_sessions": Expect(
+        "user", POST, "405 405 405 405 405  405 405 405  405 405 405  405 405 405  LOGIN"
+    ),
 }
 
 SKIPPED_PREFIXES = ("admin/", "i18n/")
@@ -236,6 +322,17 @@ class World:
         return {pattern.name: self.url(pattern.name, patterns) for pattern in patterns}
 
 
+# The world case's person, notes, intervention, journal and threat assessment: a page that
+# shows any of them shows case content.
+CONTENT_MARKERS = (
+    "Testsson",
+    "Ekorrvägen",
+    "Arbetsförmedlingen",
+    "Första samtalet",
+    "Förhöjd hotbild",
+)
+
+
 def ready_referral(case: Case, by: User, to_agency: Agency) -> Referral:
     """A referral whose document is ready, so download answers 200 for those allowed."""
     referral = referral_services.referral_create(
@@ -289,11 +386,13 @@ def world(
     prison_agency: Agency,
     share_with: Callable[..., CaseShare],
     national_agency: Agency,
+    make_user: Callable[..., User],
 ) -> World:
     settings.DOCUMENT_ROOT = tmp_path / "documents"
     share = share_with(
         case, police_agency, frozenset({ConsentScope.INTERVENTIONS, ConsentScope.THREAT_LEVEL})
     )
+    services.case_update(case=case, by=worker, motivation_notes="Vill bort från Ekorrvägen.")
     intervention = services.intervention_create(
         case=case, by=worker, kind="work", provider_name="Arbetsförmedlingen", goal="Arbete"
     )
@@ -320,8 +419,14 @@ def world(
         "log_reviewer": log_reviewer,
         "agency_admin": agency_admin,
         "officer": officer,
+        "police_reviewer": make_user(police_agency, Role.LOG_REVIEWER, username="polreviewer"),
+        "police_admin": make_user(police_agency, Role.AGENCY_ADMIN, username="poladmin"),
+        "recipient": make_user(prison_agency, Role.COORDINATOR, username="kvcoord"),
+        "recipient_reviewer": make_user(prison_agency, Role.LOG_REVIEWER, username="kvreviewer"),
+        "recipient_admin": make_user(prison_agency, Role.AGENCY_ADMIN, username="kvadmin"),
         "outsider": outsider,
         "other_officer": other_officer,
+        "other_admin": make_user(outsider.agency, Role.AGENCY_ADMIN, username="otheradmin"),
     }
     return World(
         case=case,
@@ -336,8 +441,25 @@ def world(
     )
 
 
+def stranger(actor: str) -> User:
+    """A user with the role, in a new agency of the kind, of an actor in stranger_actors()."""
+    role, kind = actor.split("@")
+    serial = next(_stranger_serial)
+    agency = AgencyFactory(
+        name=f"Främling {serial}",
+        kind=kind,
+        municipality_code=f"{serial:04d}" if kind == AgencyKind.SOCIAL_SERVICES else "",
+    )
+    return UserFactory(agency=agency, role=role, username=f"stranger{serial}")
+
+
+_stranger_serial = iter(range(9000, 9999))
+
+
 def client_for(world: World, actor: str, login: Callable[[User], Client]) -> Client:
-    return Client() if actor == "anonymous" else login(world.users[actor])
+    if actor == "anonymous":
+        return Client()
+    return login(world.users[actor] if actor in world.users else stranger(actor))
 
 
 def give_outside_reason(client: Client, case: Case, reason: str = "joint_meeting") -> None:

@@ -10,20 +10,25 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from django.db.models import Max
 from django.test import Client
 from django.urls import reverse
 
-from avhopp.models import Agency, Role, User
+from avhopp.models import Agency, AuditAction, AuditEvent, Role, User
+from cases.audit_selectors import touching_case
 from cases.models import Case, JournalEntry
 from tests.access_support import (
     ACTORS,
+    CONTENT_MARKERS,
     REASON_ACTORS,
     TABLE,
     World,
+    body_of,
     client_for,
     give_outside_reason,
     ready_referral,
     snapshot,
+    stranger_actors,
 )
 
 # --- GET matrix -----------------------------------------------------------------------------
@@ -45,23 +50,64 @@ def _mismatch(name: str, url: str, token: str, response: Any, reason_url: str) -
     return None if ok else f"{name} {url}: want {want}, got {got} {location}".rstrip()
 
 
-@pytest.mark.parametrize("actor", ACTORS)
-def test_get_on_every_id_url(actor: str, world: World, login: Callable[[User], Client]) -> None:
-    client = client_for(world, actor, login)
+def _unlogged_content(case: Case, url: str, response: Any, since: int) -> str | None:
+    """A page that shows the case's content must have written an event about the case."""
+    body = body_of(response)
+    if not any(marker in body for marker in CONTENT_MARKERS):
+        return None
+    logged = AuditEvent.objects.filter(pk__gt=since).exclude(action=AuditAction.ACCESS_DENIED)
+    if logged.filter(touching_case(case.pk)).exists():
+        return None
+    return f"{url}: shows the case without an audit event"
+
+
+def _check(client: Client, world: World, name: str, url: str, token: str) -> list[str | None]:
+    since = AuditEvent.objects.aggregate(last=Max("pk"))["last"] or 0
+    response = client.get(url)
     reason_url = reverse("cases:outside_reason", args=[world.case.pk])
-    urls = world.id_urls()
-    failures = [
-        _mismatch(name, url, TABLE[name].token(actor), client.get(url), reason_url)
-        for name, url in urls.items()
+    return [
+        _mismatch(name, url, token, response, reason_url),
+        _unlogged_content(world.case, url, response, since),
     ]
+
+
+@pytest.mark.parametrize("actor", [*ACTORS, *stranger_actors()])
+def test_get_on_every_id_url(actor: str, world: World, login: Callable[[User], Client]) -> None:
+    """Every role of every kind of agency gets the status the table says, and every page
+    that shows case content has logged it."""
+    client = client_for(world, actor, login)
+    urls = world.id_urls()
+    failures = []
+    for name, url in urls.items():
+        failures += _check(client, world, name, url, TABLE[name].token(actor))
     if actor in REASON_ACTORS:
         give_outside_reason(client, world.case)
-        failures += [
-            _mismatch(
-                name, url, TABLE[name].token(actor).removeprefix("R"), client.get(url), reason_url
-            )
-            for name, url in urls.items()
-        ]
+        for name, url in urls.items():
+            failures += _check(client, world, name, url, TABLE[name].token(actor).removeprefix("R"))
+    problems = [failure for failure in failures if failure]
+    assert not problems, f"{actor}:\n" + "\n".join(problems)
+
+
+LIST_PAGES = ("home", "cases:list", "referrals:dashboard")
+
+
+@pytest.mark.parametrize("actor", [*ACTORS, *stranger_actors()])
+def test_list_pages_log_the_cases_they_show(
+    actor: str, world: World, login: Callable[[User], Client]
+) -> None:
+    """The start page, the case list, a search and the referral overview record which cases
+    they showed; a page that shows the case without recording it fails."""
+    client = client_for(world, actor, login)
+    if actor in REASON_ACTORS:
+        give_outside_reason(client, world.case)
+    urls = [reverse(name) for name in LIST_PAGES]
+    # Searched by first name, so the page's echo of the query is no marker.
+    urls += [f"{reverse('cases:list')}?q=Adam", f"{reverse('cases:create')}?q=Adam"]
+    failures = []
+    for url in urls:
+        since = AuditEvent.objects.aggregate(last=Max("pk"))["last"] or 0
+        response = client.get(url)
+        failures.append(_unlogged_content(world.case, url, response, since))
     problems = [failure for failure in failures if failure]
     assert not problems, f"{actor}:\n" + "\n".join(problems)
 

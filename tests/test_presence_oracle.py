@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 
 from avhopp.models import AuditAction, AuditEvent, Role
-from cases.forms import CaseForm
+from cases.forms import CaseForm, IndividualForm
 from cases.models import Case, CoordinationAlert, Individual
 from cases.policy import IDENTITY_COLLISION_LIMIT
 from tests.conftest import make_personnummer
@@ -138,6 +138,7 @@ def test_the_attempting_agencys_log_reviewer_does_not_learn_the_case(
     response = reviewer.get("/logg/")
     # The event's name says the registration was refused, not that the number exists.
     assert "finns redan" not in response.content.decode()
+    assert "individual_unique_personnummer" not in response.content.decode()
     events = list(response.context["page"].object_list)
     collisions = [e for e in events if e.action == AuditAction.IDENTITY_COLLISION]
     # The attempt is there, by the agency's own user, but names neither case nor person.
@@ -157,22 +158,24 @@ def test_the_attempting_agencys_log_reviewer_does_not_learn_the_case(
     assert {row[header.index("individual_id")] for row in rows[1:]} <= {""}
 
 
-@pytest.mark.parametrize("lost_at", ["validation", "insert"])
+@pytest.mark.parametrize("lost_at", ["constraint_check", "validation", "insert"])
 def test_a_number_registered_meanwhile_gets_the_same_answer(
     login, outsider, case: Case, monkeypatch: pytest.MonkeyPatch, lost_at: str
 ) -> None:
-    """Two registrations of one number at once: the one that loses after the form's check, in
-    the model's validation or at the insert itself, gets the form's answer, not a 500."""
+    """Two registrations of one number at once: the one that loses after the number's check,
+    at the person form's constraint check, in the model's validation or at the insert itself,
+    gets the form's answer, not a 500 or the model's own message."""
     number = _fresh_number()
-    checked = CaseForm.clean
+    form_class = IndividualForm if lost_at == "constraint_check" else CaseForm
+    checked = form_class.clean
 
-    def registered_meanwhile(form: CaseForm):
-        # The person's form is checked already; another request registers the number now,
-        # before this one saves.
+    def registered_meanwhile(form):
+        # The number is checked already; another request registers it now, before this one
+        # checks the person's constraints or saves.
         Individual.objects.filter(pk=case.individual_id).update(personnummer=number)
         return checked(form)
 
-    monkeypatch.setattr(CaseForm, "clean", registered_meanwhile)
+    monkeypatch.setattr(form_class, "clean", registered_meanwhile)
     if lost_at == "insert":
         monkeypatch.setattr(Individual, "validate_constraints", lambda *args, **kwargs: None)
         monkeypatch.setattr(Individual, "validate_unique", lambda *args, **kwargs: None)
@@ -181,6 +184,7 @@ def test_a_number_registered_meanwhile_gets_the_same_answer(
     assert response.status_code == 400
     assert REFUSED in response.content.decode()
     assert "finns redan" not in response.content.decode()
+    assert "individual_unique_personnummer" not in response.content.decode()
     assert Individual.objects.count() == people
     assert AuditEvent.objects.filter(action=AuditAction.IDENTITY_COLLISION).count() == 2
     assert CoordinationAlert.objects.filter(case=case).count() == 1

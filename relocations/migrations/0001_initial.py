@@ -13,8 +13,8 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('avhopp', '0007_national_coordination'),
-        ('cases', '0011_consent_relocation'),
+        ('avhopp', '0008_national_coordination'),
+        ('cases', '0012_consent_relocation'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0010_coordination_alert'),
+        ('cases', '0011_neutral_number_refusal'),
     ]
 
     operations = [
