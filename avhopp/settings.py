@@ -178,6 +178,7 @@ TEMPLATES = [
                 "avhopp.context_processors.navigation",
                 "cases.context_processors.navigation",
                 "followup.context_processors.navigation",
+                "research.context_processors.navigation",
             ],
         },
     },
@@ -431,7 +432,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Nightly: the national register from the municipal data (idempotent, writes changes only).
     "build-register": {"task": "register.tasks.build", "schedule": crontab(hour=2, minute=30)},
-    "requeue-followup-jobs": {"task": "research.tasks.requeue_stale", "schedule": 120.0},
+    "requeue-research-extracts": {"task": "research.tasks.requeue_stale", "schedule": 120.0},
+    "requeue-quarterly-reports": {"task": "followup.tasks.requeue_stale", "schedule": 120.0},
 }
 
 LOGGING = {

@@ -19,6 +19,7 @@ urlpatterns = [
     path("remisser/", include("referrals.urls")),
     path("omplaceringar/", include("relocations.urls")),
     path("statistik/", include("followup.urls")),
+    path("forskning/", include("research.urls")),
     path("logg/", include("cases.audit_urls")),
     path("anvandare/", include("avhopp.user_urls")),
     path("admin/", admin.site.urls),

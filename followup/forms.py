@@ -50,3 +50,15 @@ class PeriodForm(forms.Form):
 
 def quarter_of(day: date) -> tuple[int, int]:
     return day.year, (day.month - 1) // 3 + 1
+
+
+class ReportForm(forms.Form):
+    year = forms.IntegerField(label=_("År"), min_value=2000, max_value=2100)
+    quarter = forms.TypedChoiceField(
+        label=_("Kvartal"), coerce=int, choices=[(q, f"Q{q}") for q in range(1, 5)]
+    )
+
+    @staticmethod
+    def last_quarter() -> dict[str, int]:
+        year, quarter = quarter_of(timezone.localdate())
+        return {"year": year - (quarter == 1), "quarter": quarter - 1 or 4}

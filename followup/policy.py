@@ -19,10 +19,10 @@ from django.db.models import QuerySet
 from avhopp.models import AgencyKind, Role
 from avhopp.policy import agency_kind
 from cases.models import Case
+from followup.models import QuarterlyReport
 
 if TYPE_CHECKING:
     from avhopp.models import User
-    from followup.models import QuarterlyReport
 
 
 class StatisticsAction(models.TextChoices):
@@ -86,8 +86,6 @@ class StatisticsPolicy:
 
     @staticmethod
     def reports_visible_to(user: User) -> QuerySet[QuarterlyReport]:
-        from followup.models import QuarterlyReport
-
         if StatisticsPolicy.scope(user) is None:
             return QuarterlyReport.objects.none()
         return QuarterlyReport.objects.filter(agency_id=user.agency_id)

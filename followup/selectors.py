@@ -20,9 +20,11 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Count, DateField, F, Min, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Cast, TruncDate, TruncMonth
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from avhopp.audit import audit_denied
 from avhopp.models import Agency, AgencyKind
 from cases.models import (
     END_REASONS,
@@ -32,6 +34,7 @@ from cases.models import (
     InterventionKind,
 )
 from followup.disclosure import THRESHOLD
+from followup.models import QuarterlyReport
 from followup.policy import Scope, StatisticsPolicy
 from followup.tables import Table, nested, one_way, two_way
 from relocations.models import OPEN_STATUSES as OPEN_RELOCATION_STATUSES
@@ -278,3 +281,12 @@ def _interventions(cases, period: Period, suppress: bool) -> Table:
         counts,
         suppress=suppress,
     )
+
+
+def get_report_for_user(user: User, pk: int) -> QuarterlyReport:
+    """404 for a report not of the user's scope."""
+    report = StatisticsPolicy.reports_visible_to(user).filter(pk=pk).first()
+    if report is None:
+        audit_denied(actor=user, object_type="followup.QuarterlyReport", object_id=pk, case_id=None)
+        raise Http404
+    return report

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections import defaultdict
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,8 @@ from relocations.models import Relocation, RelocationStatus
 
 if TYPE_CHECKING:
     from avhopp.models import User
+
+logger = logging.getLogger(__name__)
 
 BATCH = 2000
 # A relocation counts once the person has moved.
@@ -60,6 +63,18 @@ def age_band(born: date | None, on: date) -> str:
         return "okänd"
     age = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
     return next((band for limit, band in AGE_BANDS if age < limit), "40+")
+
+
+def enqueue_register_build() -> bool:
+    """Publish a build now. With the broker down, the nightly run builds it."""
+    from register.tasks import build
+
+    try:
+        build.delay()
+    except Exception:  # a broker outage must never fail the request
+        logger.warning("broker unavailable; the register builds at night", exc_info=True)
+        return False
+    return True
 
 
 def register_build(*, by: User | None = None) -> RegisterBuild:

@@ -40,8 +40,10 @@ from cases.models import (
     LegalBasis,
     ThreatAssessment,
 )
+from followup.models import QuarterlyReport
 from referrals import services as referral_services
 from referrals.models import DocumentKind, Referral, ReferralStatus
+from research.models import ExtractRequest
 from tests.conftest import AgencyFactory, UserFactory
 from tests.relocation_support import relocation_consent
 from tests.relocation_support import request as request_relocation
@@ -228,6 +230,24 @@ TABLE: dict[str, Expect] = {
             "abort",
         )
     },
+    # A research extract is seen by its requester and the national coordination it names:
+    # nobody of the case's world, who get 404 (405 for the POST-only decision).
+    **{
+        f"research:{name}": Expect(
+            "extract", GET, "404 404 404 404 404  404 404 404  404 404 404  404 404 404  LOGIN"
+        )
+        for name in ("detail", "status", "download")
+    },
+    # A quarterly report is its orderer's agency's: none of the case's world.
+    **{
+        f"followup:{name}": Expect(
+            "report", GET, "404 404 404 404 404  404 404 404  404 404 404  404 404 404  LOGIN"
+        )
+        for name in ("report", "report_status", "report_download")
+    },
+    "research:decide": Expect(
+        "extract", POST, "405 405 405 405 405  405 405 405  405 405 405  405 405 405  405"
+    ),
     "users:edit": Expect(
         "user", GET_POST, "403 403 403 403 200  403 403 404  403 403 404  403 403 404  LOGIN"
     ),
@@ -302,6 +322,8 @@ class World:
             "share": self.share.pk,
             "referral": self.referral.pk,
             "relocation": self.extra["relocation"].pk,
+            "extract": self.extra["extract"].pk,
+            "report": self.extra["report"].pk,
             "user": self.users["colleague"].pk,
         }
 
@@ -437,7 +459,32 @@ def world(
         referral=referral,
         journal=journal,
         assessment=assessment,
-        extra={"relocation": relocation},
+        extra={
+            "relocation": relocation,
+            "extract": _extract(national_agency),
+            "report": QuarterlyReport.objects.create(
+                agency=national_agency,
+                requested_by=UserFactory(agency=national_agency, role=Role.NATIONAL_COORDINATOR),
+                year=2025,
+                quarter=1,
+            ),
+        },
+    )
+
+
+def _extract(national_agency: Agency) -> ExtractRequest:
+    """A research extract requested of the national coordination by a researcher."""
+    research = AgencyFactory(
+        name="Forskningshuvudman", kind=AgencyKind.RESEARCH, municipality_code=""
+    )
+    researcher = UserFactory(agency=research, role=Role.RESEARCHER, username="researcher")
+    return ExtractRequest.objects.create(
+        requested_by=researcher,
+        research_agency=research,
+        coordinating_agency=national_agency,
+        purpose="Uppföljning av insatser för dem som lämnar gäng.",
+        variables=["gender"],
+        ethics_reference="2024-01234-01",
     )
 
 

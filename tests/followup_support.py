@@ -3,6 +3,7 @@ in two municipalities taken through the real services to support, housing and an
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -12,6 +13,7 @@ from avhopp.models import User
 from cases import services
 from cases.models import Case, CaseStatus, EndReason, InterventionKind
 from devdata.factories import ongoing_intervention
+from register.models import RegisterRecord
 
 PATH = [CaseStatus.INITIAL_ASSESSMENT, CaseStatus.INVESTIGATION, CaseStatus.INTERVENTIONS]
 
@@ -50,3 +52,27 @@ def cases_in(
     for case in cases:
         case.opened_at = opened
     return cases
+
+
+COUNTIES = ["Stockholm", "Skåne", "Västra Götaland", "Norrbotten", "Uppsala"]
+
+
+def seed_register(count: int, *, spread: int = 3, seed: int = 7) -> None:
+    """Records with a few common and some rare combinations of the quasi-identifiers."""
+    rng = random.Random(seed)
+    RegisterRecord.objects.bulk_create(
+        RegisterRecord(
+            pseudonym=f"{rng.getrandbits(256):064x}",
+            case_key=f"{index:064x}",
+            region=rng.choice(COUNTIES[:spread]),
+            age_band=rng.choice(["18-20", "21-24", "25-29", "30-39"][:spread]),
+            gender=rng.choice(["male", "female"]),
+            opened_quarter=f"{rng.choice([2023, 2024])}Q{rng.randint(1, 4)}",
+            status="closed",
+            ended_quarter="2025Q1",
+            outcome="goals_met",
+            interventions=[{"kind": "work", "start": "2024Q1", "end": ""}],
+            digest="x",
+        )
+        for index in range(count)
+    )

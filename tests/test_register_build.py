@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.apps import apps
 from django.db import IntegrityError, connections, models, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from avhopp.models import AuditAction, AuditEvent, Role
@@ -150,3 +151,26 @@ def test_the_register_database_is_kept_apart(municipal_data) -> None:
     default_tables = connections["default"].introspection.table_names()
     assert "register_registerrecord" not in default_tables
     assert "cases_case" not in connections["register"].introspection.table_names()
+
+
+def test_the_overview_is_the_national_coordinators_alone(
+    municipal_data, national, coordinator, login, django_capture_on_commit_callbacks
+) -> None:
+    register_build()
+    client = login(national)
+    page = client.get(reverse("followup:register"))
+    assert page.status_code == 200
+    assert "Personer med mer än ett ärende" in page.content.decode()
+    with django_capture_on_commit_callbacks() as callbacks:
+        built = client.post(reverse("followup:register_build"))
+    assert built.status_code == 302 and len(callbacks) == 1
+    assert login(coordinator).get(reverse("followup:register")).status_code == 403
+    assert login(coordinator).post(reverse("followup:register_build")).status_code == 403
+
+
+def test_the_register_is_built_every_night(settings) -> None:
+    from register.tasks import build
+
+    entry = settings.CELERY_BEAT_SCHEDULE["build-register"]
+    assert entry["task"] == build.name
+    assert (entry["schedule"].hour, entry["schedule"].minute) == ({2}, {30})
