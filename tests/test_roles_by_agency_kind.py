@@ -29,8 +29,8 @@ pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent
 MISFIT = "Den rollen finns inte hos en myndighet av typen Socialtjänst (kommun)."
 roles_migration = importlib.import_module("avhopp.migrations.0004_roles_fit_agency_kind")
-# The newest copy of the table (0007 added the national coordination).
-latest_roles = importlib.import_module("avhopp.migrations.0008_national_coordination")
+# The newest copy of the table (0008 added the national coordination, 0009 research).
+latest_roles = importlib.import_module("avhopp.migrations.0009_research_role_and_followup_audit")
 
 
 def new_user_data(role: str) -> dict[str, str]:
