@@ -42,6 +42,7 @@ AGENCIES = [
     ("Kriminalvården", AgencyKind.PRISON_PROBATION, "", ""),
     ("Statens institutionsstyrelse (SiS)", AgencyKind.SIS, "", ""),
     ("Föreningen Ny Väg (demo)", AgencyKind.CIVIL_SOCIETY, "", "Stockholm"),
+    ("Stockholms universitet (demo)", AgencyKind.RESEARCH, "", ""),
 ]
 
 # username, first name, last name, agency index, role
@@ -55,6 +56,7 @@ USERS = [
     ("botkyrka", "Lina", "Sjöberg", 1, Role.SOCIAL_WORKER),
     ("kriminalvarden", "Ola", "Strand", 3, Role.COORDINATOR),
     ("nyvag", "Mira", "Falk", 5, Role.COORDINATOR),
+    ("forskare", "Rut", "Lund", 6, Role.RESEARCHER),
 ]
 SUPPORT = "support"  # Django admin (support staff: is_staff in the support group, no superuser)
 
