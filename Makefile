@@ -43,6 +43,7 @@ $(STAMP): requirements.lock requirements-dev.lock | $(VPY)
 run: install
 	mkdir -p data
 	$(VPY) manage.py migrate --noinput
+	$(VPY) manage.py migrate --database register --noinput
 	$(VPY) manage.py load_demo
 	DJANGO_DEBUG="$${DJANGO_DEBUG:-true}" $(VPY) manage.py runserver 127.0.0.1:8000
 

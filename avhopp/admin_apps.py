@@ -22,6 +22,11 @@ class AvhoppAdminConfig(AdminConfig):
 
 
 def _support_group(sender: Any, using: str = "default", **kwargs: Any) -> None:
+    from django.contrib.auth.models import Group
+    from django.db import router
+
     from avhopp.admin import ensure_support_group
 
-    ensure_support_group(using=using)
+    # Not in a database without the auth tables (the national register's).
+    if router.allow_migrate_model(using, Group):
+        ensure_support_group(using=using)

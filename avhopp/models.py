@@ -18,6 +18,9 @@ class AgencyKind(models.TextChoices):
     CIVIL_SOCIETY = "civil_society", _("Civilsamhällesorganisation")
     NATIONAL_COORDINATION = "national_coordination", _("Nationell samordning")
     OTHER = "other", _("Annan")
+    # The research principal (a university) that holds the ethics approval for a study
+    # using the national register: its researchers see no cases, only their own extracts.
+    RESEARCH = "research", _("Forskningshuvudman")
 
 
 class Agency(models.Model):
@@ -140,11 +143,14 @@ class Role(models.TextChoices):
     NATIONAL_COORDINATOR = "national_coordinator", _("Nationell samordnare")
     # Decides the agency's gallring (retention) proposals and legal holds; reads no case content.
     ARCHIVE_OFFICER = "archive_officer", _("Arkivansvarig")
+    RESEARCHER = "researcher", _("Forskare")
 
 
 # Which roles exist in which kind of agency. Only a municipality's social services own cases
 # and have social workers; only the police have police officers. The database holds its own
-# copy (avhopp migrations 0004 and 0007), so a change here needs a migration too.
+# copy (avhopp migrations 0004, 0008 and the research one), so a change here needs a
+# migration too. Researchers have an agency of their own (the research principal): their
+# requests and extracts are theirs, and nothing about cases is shared with them.
 ROLES_BY_AGENCY_KIND: dict[str, frozenset[str]] = {
     AgencyKind.SOCIAL_SERVICES: frozenset(
         {
@@ -159,6 +165,7 @@ ROLES_BY_AGENCY_KIND: dict[str, frozenset[str]] = {
     AgencyKind.NATIONAL_COORDINATION: frozenset(
         {Role.NATIONAL_COORDINATOR, Role.LOG_REVIEWER, Role.AGENCY_ADMIN}
     ),
+    AgencyKind.RESEARCH: frozenset({Role.RESEARCHER, Role.LOG_REVIEWER, Role.AGENCY_ADMIN}),
     **{
         kind: frozenset({Role.COORDINATOR, Role.LOG_REVIEWER, Role.AGENCY_ADMIN})
         for kind in (
@@ -302,6 +309,17 @@ class AuditAction(models.TextChoices):
     EXTRACT_REQUESTED = "extract_requested", _("Beställt utdrag")
     EXTRACT_DOWNLOAD = "extract_download", _("Lämnat ut utdrag")
     GALLRING_VIEW = "gallring_view", _("Läst gallringsförslag")
+
+    STATISTICS_VIEW = "statistics_view", _("Läst statistik")
+    REPORT_CREATE = "report_create", _("Beställt kvartalsrapport")
+    REPORT_DOWNLOAD = "report_download", _("Laddat ned kvartalsrapport")
+    REGISTER_BUILD = "register_build", _("Byggt det nationella registret")
+    REGISTER_VIEW = "register_view", _("Läst registrets översikt")
+    EXTRACT_REQUEST = "extract_request", _("Begärt forskningsuttag")
+    EXTRACT_DECISION = "extract_decision", _("Beslutat om forskningsuttag")
+    EXTRACT_BUILD = "extract_build", _("Byggt forskningsuttag")
+    EXTRACT_VIEW = "extract_view", _("Läst forskningsuttag")
+    RESEARCH_EXTRACT_DOWNLOAD = "research_extract_download", _("Laddat ned forskningsuttag")
 
 
 class UserClaimField(models.TextChoices):

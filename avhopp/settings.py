@@ -115,6 +115,9 @@ INSTALLED_APPS = [
     "referrals",
     "relocations",
     "retention",
+    "register",
+    "followup",
+    "research",
     "avhopp.admin_apps.AvhoppAdminConfig",  # the admin asks for the second factor too
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -177,6 +180,8 @@ TEMPLATES = [
                 "avhopp.context_processors.navigation",
                 "cases.context_processors.navigation",
                 "retention.context_processors.navigation",
+                "followup.context_processors.navigation",
+                "research.context_processors.navigation",
             ],
         },
     },
@@ -221,6 +226,48 @@ else:
             "NAME": DATA_DIR / "avhopp.sqlite3",
         }
     }
+
+# The national register (register app) is a database of its own, which the municipal tables
+# never join (register.routers): REGISTER_DATABASE_URL, required in production beside
+# DATABASE_URL. In development and tests it defaults to a database named after DATABASE_URL's
+# with "_register" on the same server, and without DATABASE_URL to data/register.sqlite3.
+REGISTER_DATABASE_URL = os.environ.get("REGISTER_DATABASE_URL", "")
+if REGISTER_DATABASE_URL:
+    if not REGISTER_DATABASE_URL.startswith(("postgres://", "postgresql://")):
+        raise ImproperlyConfigured("REGISTER_DATABASE_URL must be a postgres:// URL.")
+    DATABASES["register"] = dj_database_url.parse(REGISTER_DATABASE_URL, conn_max_age=60)
+elif DATABASE_URL:
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            "REGISTER_DATABASE_URL must be set in production: the national register is a "
+            "database of its own."
+        )
+    DATABASES["register"] = dj_database_url.parse(DATABASE_URL + "_register", conn_max_age=60)
+else:
+    DATABASES["register"] = {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": DATA_DIR / "register.sqlite3",
+    }
+DATABASE_ROUTERS = ["register.routers.RegisterRouter"]
+
+
+def _development_register_key() -> str:
+    key_file = DATA_DIR / "register_key"
+    if not key_file.exists():
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_urlsafe(48))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+# The key of the register's pseudonyms (HMAC-SHA-256 of the identity number). Only the
+# register's keeper holds it: it is never stored in either database. Changing it gives every
+# person a new pseudonym at the next build.
+REGISTER_PSEUDONYM_KEY = os.environ.get("AVHOPP_REGISTER_KEY", "")
+if PRODUCTION and REGISTER_DATABASE_URL and len(REGISTER_PSEUDONYM_KEY) < 32:
+    raise ImproperlyConfigured("AVHOPP_REGISTER_KEY must be at least 32 characters in production.")
+if not REGISTER_PSEUDONYM_KEY and not PRODUCTION:
+    REGISTER_PSEUDONYM_KEY = _development_register_key()
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "avhopp.User"
@@ -450,6 +497,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "retention.tasks.expire_audit_partitions",
         "schedule": crontab(day_of_month=2, hour=2, minute=30),
     },
+    # Nightly: the national register from the municipal data (idempotent, writes changes only).
+    "build-register": {"task": "register.tasks.build", "schedule": crontab(hour=2, minute=30)},
+    "requeue-research-extracts": {"task": "research.tasks.requeue_stale", "schedule": 120.0},
+    "requeue-quarterly-reports": {"task": "followup.tasks.requeue_stale", "schedule": 120.0},
 }
 
 LOGGING = {

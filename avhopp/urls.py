@@ -21,6 +21,8 @@ urlpatterns = [
     path("arenden/", include("cases.urls")),
     path("remisser/", include("referrals.urls")),
     path("omplaceringar/", include("relocations.urls")),
+    path("statistik/", include("followup.urls")),
+    path("forskning/", include("research.urls")),
     path("logg/", include("cases.audit_urls")),
     path("anvandare/", include("avhopp.user_urls")),
     path("gallring/", include("retention.urls")),

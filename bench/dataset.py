@@ -23,6 +23,22 @@ def ensure_dataset(cases: int) -> float | None:
     return time.perf_counter() - started
 
 
+def national_coordinator() -> User:
+    """The national coordinator who reads the whole country's statistics: made on first use,
+    so a dataset seeded before the national coordination existed serves as it is."""
+    agency = Agency.objects.filter(kind=AgencyKind.NATIONAL_COORDINATION).order_by("pk").first()
+    if agency is None:
+        agency = Agency.objects.create(
+            name="Nationell samordning", kind=AgencyKind.NATIONAL_COORDINATION
+        )
+    user = User.objects.filter(agency=agency, role=Role.NATIONAL_COORDINATOR).first()
+    if user is None:
+        user = User.objects.create_user(
+            "bench-national", agency=agency, role=Role.NATIONAL_COORDINATOR
+        )
+    return user
+
+
 class Actors:
     """The users and cases the benchmark reads as."""
 
@@ -47,6 +63,7 @@ class Actors:
         self.coordinator = User.objects.filter(
             agency=self.municipality, role=Role.COORDINATOR
         ).first()
+        self.national = national_coordinator()
         self.reviewer = User.objects.filter(
             agency=self.municipality, role=Role.LOG_REVIEWER
         ).first()

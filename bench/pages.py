@@ -131,6 +131,15 @@ def page_set(actors: Actors) -> list[Page]:
         Page("social worker", "start page", actors.worker, "home"),
         Page("coordinator", "referral overview", actors.coordinator, "referrals:dashboard"),
         Page(
+            "coordinator", "statistics, own municipality", actors.coordinator, "followup:statistics"
+        ),
+        Page(
+            "national coordinator",
+            "statistics, the whole country",
+            actors.national,
+            "followup:statistics",
+        ),
+        Page(
             "log reviewer",
             "log search, one case's events",
             actors.reviewer,

@@ -15,11 +15,13 @@ from django.utils.translation import gettext_lazy as _
 from avhopp.models import Agency
 from cases.identity import REGISTRATION_REFUSED, parse_identity_number
 from cases.models import (
+    END_REASONS,
     STATUSES_NEEDING_REASON,
     TEXT_LIMIT,
     CaseStatus,
     Consent,
     ConsentScope,
+    EndReason,
     Individual,
     InterventionKind,
     InterventionStatus,
@@ -217,6 +219,13 @@ class StatusChangeForm(forms.Form):
         max_length=2000,
         help_text=_("Krävs för att avsluta eller avbryta."),
     )
+    # A code for the national statistics, beside the reason in words.
+    end_reason = forms.ChoiceField(
+        label=_("Orsak"),
+        choices=[("", _("Välj orsak")), *EndReason.choices],
+        required=False,
+        help_text=_("Krävs för att avsluta eller avbryta."),
+    )
 
     def __init__(self, *args: Any, current_status: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -230,6 +239,9 @@ class StatusChangeForm(forms.Form):
         data = super().clean()
         if data.get("to_status") in STATUSES_NEEDING_REASON and not data.get("reason", "").strip():
             self.add_error("reason", _("Ange ett skäl för att avsluta eller avbryta ärendet."))
+        ending = data.get("to_status")
+        if ending in STATUSES_NEEDING_REASON and data.get("end_reason") not in END_REASONS[ending]:
+            self.add_error("end_reason", _("Välj en orsak som hör till den nya statusen."))
         return data
 
 

@@ -131,6 +131,31 @@ NEXT_STATUS = {
 STATUSES_NEEDING_REASON = frozenset({CaseStatus.CLOSED, CaseStatus.DROPPED_OUT})
 
 
+class EndReason(models.TextChoices):
+    """Why a case ended, as a code the national statistics can count (the free-text reason
+    says the rest). Each code belongs to one ending: completed or interrupted."""
+
+    GOALS_MET = "goals_met", _("Målen uppnådda")
+    SUPPORT_ELSEWHERE = "support_elsewhere", _("Stöd fortsätter på annat sätt")
+    PERSON_LEFT = "person_left", _("Personen avbröt")
+    AGREEMENT_BROKEN = "agreement_broken", _("Överenskommelsen bröts")
+    NEW_CRIME = "new_crime", _("Ny brottslighet")
+    CONTACT_LOST = "contact_lost", _("Kontakten förlorades")
+    OTHER = "other", _("Annat skäl")
+
+
+END_REASONS = {
+    CaseStatus.CLOSED: (EndReason.GOALS_MET, EndReason.SUPPORT_ELSEWHERE, EndReason.OTHER),
+    CaseStatus.DROPPED_OUT: (
+        EndReason.PERSON_LEFT,
+        EndReason.AGREEMENT_BROKEN,
+        EndReason.NEW_CRIME,
+        EndReason.CONTACT_LOST,
+        EndReason.OTHER,
+    ),
+}
+
+
 def allowed_transitions(status: str) -> list[CaseStatus]:
     if status not in OPEN_STATUSES:
         return []
@@ -188,6 +213,15 @@ class Case(models.Model):
     first_support_at = models.DateTimeField(_("första insats beslutad"), null=True, blank=True)
     closed_at = models.DateTimeField(_("avslutad"), null=True, blank=True)
     close_reason = models.TextField(_("skäl till avslut"), blank=True)
+    # Blank for cases ended before reasons were coded (db_default: bulk loads may omit it).
+    end_reason = models.CharField(
+        _("orsak till avslut"),
+        max_length=32,
+        choices=EndReason.choices,
+        blank=True,
+        default="",
+        db_default="",
+    )
     # Kept in step by the threat-assessment service, so lists filter without a join.
     threat_level = models.CharField(
         _("hotnivå"), max_length=16, choices=ThreatLevel.choices, blank=True

@@ -16,6 +16,7 @@ from avhopp.audit import audit_event, audit_record, audit_record_all
 from avhopp.models import Agency, AgencyKind, AuditAction
 from cases.identity import REGISTRATION_REFUSED, birth_date_of
 from cases.models import (
+    END_REASONS,
     OPEN_STATUSES,
     STATUSES_NEEDING_REASON,
     Case,
@@ -252,7 +253,9 @@ def case_update(
 
 
 @transaction.atomic
-def case_change_status(*, case: Case, to_status: str, by: User, reason: str = "") -> None:
+def case_change_status(
+    *, case: Case, to_status: str, by: User, reason: str = "", end_reason: str = ""
+) -> None:
     CasePolicy.require(by, CaseAction.EDIT, case)
     case = Case.objects.select_for_update().get(pk=case.pk)
     if to_status not in allowed_transitions(case.status):
@@ -265,6 +268,8 @@ def case_change_status(*, case: Case, to_status: str, by: User, reason: str = ""
         )
     if to_status in STATUSES_NEEDING_REASON and not reason.strip():
         raise ValidationError(_("Ange ett skäl för att avsluta eller avbryta ärendet."))
+    if end_reason and end_reason not in END_REASONS.get(to_status, ()):
+        raise ValidationError(_("Orsaken hör inte till den statusen."))
     now = timezone.now()
     CaseStatusChange.objects.create(
         case=case,
@@ -281,7 +286,8 @@ def case_change_status(*, case: Case, to_status: str, by: User, reason: str = ""
         fields.append("first_support_at")
     if to_status in STATUSES_NEEDING_REASON:
         case.closed_at, case.close_reason = now, reason.strip()
-        fields += ["closed_at", "close_reason"]
+        case.end_reason = end_reason
+        fields += ["closed_at", "close_reason", "end_reason"]
     case.save(update_fields=fields)
     audit_record(
         actor=by, action=AuditAction.CASE_STATUS, obj=case, case_id=case.pk, reason=to_status

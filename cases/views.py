@@ -319,6 +319,7 @@ def status_change_view(request: HttpRequest, access: CaseAccess) -> HttpResponse
                 case=access.case,
                 to_status=form.cleaned_data["to_status"],
                 reason=form.cleaned_data["reason"],
+                end_reason=form.cleaned_data["end_reason"],
                 by=request.user,
             )
         except ValidationError as error:

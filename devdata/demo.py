@@ -47,6 +47,7 @@ AGENCIES = [
     ("Nationell samordning avhopp", AgencyKind.NATIONAL_COORDINATION, "", ""),
     ("Umeå kommun, socialtjänsten", AgencyKind.SOCIAL_SERVICES, "2480", "Västerbotten"),
     ("Polisregion Nord", AgencyKind.POLICE, "", "Norr"),
+    ("Stockholms universitet (demo)", AgencyKind.RESEARCH, "", ""),
 ]
 # Which police region clears relocations to each municipality (by index in AGENCIES).
 POLICE_REGIONS = {0: 2, 1: 2, 7: 8}
@@ -66,6 +67,7 @@ USERS = [
     ("samordnare_nationell", "Nora", "Vik", 6, Role.NATIONAL_COORDINATOR),
     ("umea", "Elin", "Lundin", 7, Role.COORDINATOR),
     ("polis_nord", "Oskar", "Nyberg", 8, Role.POLICE_OFFICER),
+    ("forskare", "Rut", "Lund", 9, Role.RESEARCHER),
 ]
 SUPPORT = "support"  # Django admin (support staff: is_staff in the support group, no superuser)
 

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from avhopp.models import Agency, AgencyKind, AuditAction, AuditEvent, Role, User
 from cases.models import (
+    END_REASONS,
     Case,
     CaseGroupObjectPermission,
     CaseShare,
@@ -501,8 +502,9 @@ class Seeder:
                 position = PATH.index(status) if status in PATH else rng.randrange(4)
                 if position >= 3:
                     first_support = opened + timedelta(seconds=age * rng.uniform(0.05, 0.3))
-                close_reason = ""
+                close_reason = end_reason = ""
                 if status in (CaseStatus.CLOSED, CaseStatus.DROPPED_OUT):
+                    end_reason = rng.choice(END_REASONS[status])
                     closed = opened + timedelta(seconds=age * rng.uniform(0.5, 0.95))
                     close_reason = (
                         "Målen i överenskommelsen uppnådda."
@@ -526,6 +528,7 @@ class Seeder:
                     first_support,
                     closed,
                     close_reason,
+                    end_reason,
                     "",
                     None,
                     closed or self.now,
@@ -548,6 +551,7 @@ class Seeder:
                 "first_support_at",
                 "closed_at",
                 "close_reason",
+                "end_reason",
                 "threat_level",
                 "threat_review_due",
                 "updated_at",

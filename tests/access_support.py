@@ -40,8 +40,10 @@ from cases.models import (
     LegalBasis,
     ThreatAssessment,
 )
+from followup.models import QuarterlyReport
 from referrals import services as referral_services
 from referrals.models import DocumentKind, Referral, ReferralStatus
+from research.models import ExtractRequest
 from retention.models import (
     DocumentStatus,
     Extract,
@@ -238,6 +240,26 @@ TABLE: dict[str, Expect] = {
         )
         for step in RELOCATION_STEPS
     },
+    # A research extract is seen by its requester and the national coordination it names:
+    # nobody of the case's world, who get 404 (405 for the POST-only decision).
+    **{
+        f"research:{name}": Expect(
+            "research_extract",
+            GET,
+            "404 404 404 404 404  404 404 404  404 404 404  404 404 404  LOGIN",
+        )
+        for name in ("detail", "status", "download")
+    },
+    # A quarterly report is its orderer's agency's: none of the case's world.
+    **{
+        f"followup:{name}": Expect(
+            "report", GET, "404 404 404 404 404  404 404 404  404 404 404  404 404 404  LOGIN"
+        )
+        for name in ("report", "report_status", "report_download")
+    },
+    "research:decide": Expect(
+        "research_extract", POST, "405 405 405 405 405  405 405 405  405 405 405  405 405 405  405"
+    ),
     "users:edit": Expect(
         "user", GET_POST, "403 403 403 403 200  403 403 404  403 403 404  403 403 404  LOGIN"
     ),
@@ -329,7 +351,6 @@ class World:
             "consent": self.consent.pk,
             "share": self.share.pk,
             "referral": self.referral.pk,
-            "relocation": self.extra["relocation"].pk,
             "user": self.users["colleague"].pk,
             **{name: obj.pk for name, obj in self.extra.items()},
         }
@@ -466,7 +487,33 @@ def world(
         referral=referral,
         journal=journal,
         assessment=assessment,
-        extra={"relocation": relocation, **retention_objects(case, worker)},
+        extra={
+            "relocation": relocation,
+            **retention_objects(case, worker),
+            "research_extract": _extract(national_agency),
+            "report": QuarterlyReport.objects.create(
+                agency=national_agency,
+                requested_by=UserFactory(agency=national_agency, role=Role.NATIONAL_COORDINATOR),
+                year=2025,
+                quarter=1,
+            ),
+        },
+    )
+
+
+def _extract(national_agency: Agency) -> ExtractRequest:
+    """A research extract requested of the national coordination by a researcher."""
+    research = AgencyFactory(
+        name="Forskningshuvudman", kind=AgencyKind.RESEARCH, municipality_code=""
+    )
+    researcher = UserFactory(agency=research, role=Role.RESEARCHER, username="researcher")
+    return ExtractRequest.objects.create(
+        requested_by=researcher,
+        research_agency=research,
+        coordinating_agency=national_agency,
+        purpose="Uppföljning av insatser för dem som lämnar gäng.",
+        variables=["gender"],
+        ethics_reference="2024-01234-01",
     )
 
 

@@ -49,7 +49,10 @@ def production_env(**extra: str) -> dict[str, str]:
         DJANGO_SECRET_KEY="x" * 20 + "production-secret-for-the-deploy-check-only" + "y" * 10,
         DJANGO_ALLOWED_HOSTS="avhopp.example.se",
         AVHOPP_DATA_DIR=str(REPO / "data" / "deploy-check"),
+        AVHOPP_REGISTER_KEY="r" * 40,
     )
+    if "DATABASE_URL" in env:  # production needs the register's database named as well
+        env.setdefault("REGISTER_DATABASE_URL", env["DATABASE_URL"] + "_register")
     env.update(extra)
     return env
 

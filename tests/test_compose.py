@@ -38,13 +38,21 @@ DEV_ONLY_TOOLS = {
 # Development-only code: the devdata app (demo loader, seeds), tests, benchmark, load test.
 DEV_ONLY_PATHS = ["devdata", "tests", "bench", "loadtest"]
 DEV_COMMANDS = {"load_demo", "seed_scale", "seed_loadtest", "totp_code"}
-PRODUCTION_APPS = ["avhopp", "cases", "referrals"]
+PRODUCTION_APPS = [
+    "avhopp",
+    "cases",
+    "referrals",
+    "relocations",
+    "register",
+    "followup",
+    "research",
+]
 
 EXPECTED_SERVICES = {"postgres", "redis", "web", "worker", "beat"}
 
 # Variables that only configure the compose stack itself (consumed by the
 # postgres image or interpolated into other values), not read by Django.
-COMPOSE_ONLY_VARIABLES = {"POSTGRES_PASSWORD"}
+COMPOSE_ONLY_VARIABLES = {"POSTGRES_PASSWORD", "REGISTER_POSTGRES_PASSWORD"}
 
 # ${VAR}, ${VAR:-default}, ${VAR:?message} and bare $VAR; "$$" is an escaped "$".
 _VARIABLE = re.compile(r"(?<!\$)\$(?:\{([A-Za-z_][A-Za-z0-9_]*)|([A-Za-z_][A-Za-z0-9_]*))")

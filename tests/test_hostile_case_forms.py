@@ -19,6 +19,7 @@ from cases.models import (
     CaseStatusChange,
     Consent,
     ConsentScope,
+    EndReason,
     Individual,
     Intervention,
     InterventionKind,
@@ -161,12 +162,14 @@ def test_person_edit(
         choice([*CaseStatus.values, ""]),
     ),
     reason=field_text,
+    end_reason=mostly(st.just(EndReason.PERSON_LEFT.value), choice([*EndReason.values, ""])),
     extra=extra_fields,
 )
 @isolated
 def test_status_change(
     to_status: str,
     reason: str,
+    end_reason: str,
     extra: dict[str, str],
     stage: Stage,
     login: Callable[[User], Client],
@@ -175,7 +178,8 @@ def test_status_change(
     Case.objects.filter(pk=stage.case.pk).update(status=CaseStatus.REPORTED, closed_at=None)
     before, state = counts(), snapshot(stage.case)
     url = reverse("cases:status", args=[stage.case.pk])
-    response = submit(client, "post", url, {**extra, "to_status": to_status, "reason": reason})
+    data = {**extra, "to_status": to_status, "reason": reason, "end_reason": end_reason}
+    response = submit(client, "post", url, data)
     if assert_outcome(
         response, before, saves={"CaseStatusChange": 1}, unchanged=state, objects=(stage.case,)
     ):

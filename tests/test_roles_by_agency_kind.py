@@ -29,10 +29,10 @@ pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent
 MISFIT = "Den rollen finns inte hos en myndighet av typen Socialtjänst (kommun)."
 roles_migration = importlib.import_module("avhopp.migrations.0004_roles_fit_agency_kind")
-# The latest frozen copy of the table (the archive officer joined social services, after the
-# national coordination's roles).
+# The latest frozen copy of the table (researchers, after the archive officer and the
+# national coordination).
 latest_roles_migration = importlib.import_module(
-    "avhopp.migrations.0011_archive_officer_and_retention_events"
+    "avhopp.migrations.0013_research_role_and_followup_audit"
 )
 
 
