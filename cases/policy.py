@@ -300,9 +300,9 @@ class AuditLogPolicy:
         if connection.vendor == "postgresql":
             # `case_id = ANY(ARRAY(subquery))`: the agency's cases read once, and the condition
             # a plain filter on each row. As `IN (subquery)` under OR it became a hashed
-            # SubPlan, and with it the planner read every visible event of a 2,000,000-event
-            # log (51,000 buffers, 1.5 s) for a search by case that reads 700 through its
-            # indexes (EXPLAIN in bench/README.md).
+            # SubPlan, and the planner then read every visible event of a 2,000,000-event log
+            # for a search by case (51,500 buffers, 1 s) that reads 700 buffers through the
+            # indexes this way (EXPLAIN in bench/README.md).
             own = Q(_EqualsAny(models.F("case_id"), ArraySubquery(own_cases)))
         return AuditEvent.objects.filter(own | Q(agency_id=user.agency_id))
 

@@ -8,11 +8,12 @@ capitals, as the log reviewer of the largest municipality, on a log of 2,000,000
   without:  Gather Merge -> Sort -> Parallel Append
               ->  Seq Scan on avhopp_auditevent_y2025m01 ... (every month's partition)
                     Filter: ((upper((username)::text) = 'K1242_SOCIA01'::text) AND ...)
-            Buffers: shared hit=37 read=47770, Execution Time: 1243 ms (cold), 368 ms (warm)
+            Buffers: shared hit=37 read=47770, Execution Time: 1243 ms (cold)
   with:     Incremental Sort -> Merge Append, Sort Key: occurred_at DESC
               ->  Index Scan using avhopp_auditevent_y2026m05_upper_occurred_at_idx ...
                     Index Cond: (upper((username)::text) = 'K1242_SOCIA01'::text)
             Buffers: shared hit=298, Execution Time: 2.0 ms
+  with, on a log of 20,000,000 events: the same plan, Buffers: shared hit=307, 1.0 ms
 
 The time as the second column, descending, gives the page's order from the index: each
 month's partition is read newest first and the LIMIT stops the merge after one page, however
