@@ -112,6 +112,17 @@ def test_seed_scale_audit_events_in_sql_spread_over_months_with_shown_cases() ->
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM avhopp_auditevent_default")
         assert cursor.fetchone()[0] == 0
+        # The indexes dropped for the load are whole again, on every partition.
+        cursor.execute(
+            "SELECT count(*) FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid"
+            " WHERE NOT i.indisvalid AND t.relname LIKE 'avhopp_audit%%'"
+        )
+        assert cursor.fetchone()[0] == 0
+        cursor.execute(
+            "SELECT count(*) FROM pg_indexes WHERE tablename = %s",
+            [f"avhopp_auditevent_y{events.first().occurred_at:%Y}m{events.first().occurred_at:%m}"],
+        )
+        assert cursor.fetchone()[0] == 6  # the key, the time, case, user, person, user name
     # The seeded users and cases; a case view names the case's person.
     users = dict(User.objects.values_list("pk", "username"))
     assert all(users[pk] == name for pk, name in events.values_list("user_id", "username")[:500])
