@@ -7,6 +7,7 @@
 #   make bench     seed (if needed) and benchmark at national scale (BENCH_CASES=10000)
 #   make bench-growth  the pages at N = 10,000 and 100,000 timed side by side
 #   make bench-compare REV=<commit>  the pages for REV and HEAD timed side by side
+#   make bench-log  the log reviewer's pages at 2,000,000 and 20,000,000 events side by side
 #   make loadtest  50 simulated users for 2 minutes against gunicorn (scripts/loadtest.sh)
 #   make lint | format | clean
 
@@ -88,6 +89,33 @@ bench-compare: install
 	eval "$$(bash scripts/test-services.sh start)"; \
 	BENCH_DATABASE_URL="$(BENCH_DATABASE_URL)" REDIS_URL="$$REDIS_URL" BENCH_CASES=$(BENCH_CASES) \
 		BENCH_REQUESTS=$(BENCH_REQUESTS) $(VPY) bench/compare.py "$(REV)"
+
+# The audit log at national scale, side by side: the log reviewer's pages on a log of
+# 2,000,000 and of 20,000,000 events (both 10,000 cases, the same seed), request by request in
+# turn, and the audit write on a case page at each size. `make bench-log-seed` makes both
+# datasets (the larger takes about 10 minutes). Writes bench-results/log.md.
+BENCH_LOG_SMALL_DATABASE_URL ?= postgres://avhopp@127.0.0.1:54329/avhopp_logbench_2m
+BENCH_LOG_LARGE_DATABASE_URL ?= postgres://avhopp@127.0.0.1:54329/avhopp_logbench_20m
+BENCH_LOG_SMALL_EVENTS ?= 2000000
+BENCH_LOG_LARGE_EVENTS ?= 20000000
+BENCH_REQUESTS_LOG ?= 30
+.PHONY: bench-log bench-log-seed
+bench-log-seed: install
+	@set -eu; eval "$$(bash scripts/test-services.sh start)"; \
+	for pair in "$(BENCH_LOG_SMALL_DATABASE_URL) $(BENCH_LOG_SMALL_EVENTS)" \
+			"$(BENCH_LOG_LARGE_DATABASE_URL) $(BENCH_LOG_LARGE_EVENTS)"; do \
+		set -- $$pair; db=$$1; \
+		psql "$${db%/*}/postgres" -tAc "SELECT 1 FROM pg_database WHERE datname = '$${db##*/}'" \
+			| grep -q 1 || psql "$${db%/*}/postgres" -qc "CREATE DATABASE \"$${db##*/}\""; \
+		DATABASE_URL="$$db" $(VPY) manage.py migrate -v 0; \
+		DATABASE_URL="$$db" $(VPY) manage.py seed_scale --cases 10000 --audit-events $$2 --reset; \
+	done
+
+bench-log: install
+	@set -eu; eval "$$(bash scripts/test-services.sh start)"; \
+	DATABASE_URL="$(BENCH_LOG_LARGE_DATABASE_URL)" \
+		BENCH_LOG_SMALL_DATABASE_URL="$(BENCH_LOG_SMALL_DATABASE_URL)" \
+		REDIS_URL="$$REDIS_URL" BENCH_REQUESTS=$(BENCH_REQUESTS_LOG) $(VPY) bench/log.py
 
 # Resolve pyproject's dependencies, and them plus the dev extra, into requirements.lock and
 # requirements-dev.lock (scripts/lock.sh). LOCK_KEEP=1 keeps the versions pinned now.

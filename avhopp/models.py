@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser, Group, UserManager
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 
@@ -423,6 +424,11 @@ class AuditEvent(models.Model):
             models.Index(fields=["case_id", "-occurred_at"], name="audit_case_time"),
             models.Index(fields=["user_id", "-occurred_at"], name="audit_user_time"),
             models.Index(fields=["individual_id", "-occurred_at"], name="audit_individual_time"),
+            # The log search by user name ignores case (`username__iexact`, an UPPER(...) match):
+            # migration 0013 says why it has an index of its own.
+            models.Index(
+                Upper("username"), F("occurred_at").desc(), name="audit_username_upper_time"
+            ),
         ]
 
     def __str__(self) -> str:

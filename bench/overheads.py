@@ -92,7 +92,7 @@ def bench_audit(actors: Actors, requests: int, warmup: int) -> dict[str, Any]:
         client.get(url)
     with_audit: list[float] = []
     without: list[float] = []
-    noop = mock.patch("cases.views.audit_record_all", lambda events: None)
+    noop = mock.patch("cases.checkpoint.audit_record_all", lambda events: None)
     with noop:
         newest = AuditEvent.objects.aggregate(newest=Max("pk"))["newest"]
         client.get(url)

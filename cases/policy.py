@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import PermissionDenied
-from django.db import models
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db import connection, models
+from django.db.models import Exists, Func, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from avhopp.audit import audit_record
@@ -278,6 +279,14 @@ class AuditLogAction(models.TextChoices):
     SEARCH = "search"  # search and read the log, and export it
 
 
+class _EqualsAny(Func):
+    """`value = ANY(array)`, a condition."""
+
+    template = "%(expressions)s)"
+    arg_joiner = " = ANY("
+    output_field = models.BooleanField()
+
+
 class AuditLogPolicy:
     """Log reviewers read the events of their own agency's cases and of its staff. The log of
     one case is CaseAction.VIEW_ACCESS_LOG."""
@@ -287,9 +296,15 @@ class AuditLogPolicy:
         if not AuditLogPolicy.allows(user, AuditLogAction.SEARCH):
             return AuditEvent.objects.none()
         own_cases = Case.objects.filter(owning_agency_id=user.agency_id).values("pk")
-        return AuditEvent.objects.filter(case_id__in=own_cases) | AuditEvent.objects.filter(
-            agency_id=user.agency_id
-        )
+        own: Q = Q(case_id__in=own_cases)
+        if connection.vendor == "postgresql":
+            # `case_id = ANY(ARRAY(subquery))`: the agency's cases read once, and the condition
+            # a plain filter on each row. As `IN (subquery)` under OR it became a hashed
+            # SubPlan, and the planner then read every visible event of a 2,000,000-event log
+            # for a search by case (51,500 buffers, 1 s) that reads 700 buffers through the
+            # indexes this way (EXPLAIN in bench/README.md).
+            own = Q(_EqualsAny(models.F("case_id"), ArraySubquery(own_cases)))
+        return AuditEvent.objects.filter(own | Q(agency_id=user.agency_id))
 
     @staticmethod
     def allows(user: User, action: AuditLogAction) -> bool:

@@ -22,7 +22,8 @@ from django.contrib.auth.models import Permission
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from avhopp.models import Agency, AgencyKind, AuditAction, AuditEvent, Role, User
+from avhopp.audit_partitions import add_months
+from avhopp.models import Agency, AgencyKind, AuditAction, AuditEvent, AuditShownCase, Role, User
 from cases.models import (
     END_REASONS,
     Case,
@@ -42,6 +43,7 @@ from cases.models import (
     ThreatAssessment,
     ThreatLevel,
 )
+from devdata.audit_volume import create_months, seed_audit_events
 from devdata.factories import (
     FIRST_NAMES,
     LAST_NAMES,
@@ -167,6 +169,9 @@ class Plan:
     officers_per_region: int = 40
     audit_per_case: int = AUDIT_PER_CASE
     seed: int = 2026
+    # A log of this many events written by PostgreSQL over 24 months (devdata.audit_volume),
+    # instead of audit_per_case events a case through COPY.
+    audit_events: int | None = None
     # share of all cases each police region sees (5 % of N, i.e. 5,000 at N = 100,000)
     police_share_fraction: float = 0.05
 
@@ -237,6 +242,7 @@ COPIED_MODELS: tuple[type[models.Model], ...] = (
     JournalEntry,
     Referral,
     AuditEvent,
+    AuditShownCase,
 )
 
 
@@ -314,7 +320,11 @@ class Seeder:
             self.step("interventions", self.interventions)
             self.step("journal entries", self.journal)
             self.step("referrals", self.referrals)
-            self.step("audit events", self.audit)
+            self.step("audit log partitions", self.audit_partitions)
+            if self.plan.audit_events is None:
+                self.step("audit events", self.audit)
+            else:
+                self.step("audit events (SQL)", self.audit_volume)
             reset_sequences(COPIED_MODELS)
         self.step("vacuum analyze", self.analyze)
         self.result.timings["total"] = (0, time.perf_counter() - started)
@@ -945,6 +955,24 @@ class Seeder:
             ],
             rows(),
         )
+
+    def audit_partitions(self) -> int:
+        """The log's months from 25 months back to three ahead, made before any event is
+        written, so the seeded months get partitions of their own, not the DEFAULT one."""
+        month = self.now.date().replace(day=1)
+        return create_months(add_months(month, -25), add_months(month, 3))
+
+    def audit_volume(self) -> int:
+        events, shown = seed_audit_events(
+            self.plan.audit_events or 0,
+            now=self.now,
+            seed=self.plan.seed,
+            case_actions=CASE_AUDIT_ACTIONS,
+            user_actions=USER_AUDIT_ACTIONS,
+            log=self.log,
+        )
+        self.log(f"    {shown:,} shown-case rows")
+        return events
 
     def audit(self) -> int:
         plan, rng = self.plan, self.rng

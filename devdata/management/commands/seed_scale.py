@@ -31,6 +31,12 @@ class Command(BaseCommand):
         parser.add_argument("--users-per-municipality", type=int, default=16)
         parser.add_argument("--officers-per-region", type=int, default=40)
         parser.add_argument("--audit-per-case", type=int, default=20)
+        parser.add_argument(
+            "--audit-events",
+            type=int,
+            default=None,
+            help="a log of N events over 24 months, written in SQL (instead of --audit-per-case)",
+        )
         parser.add_argument("--seed", type=int, default=2026, help="random seed")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -40,6 +46,8 @@ class Command(BaseCommand):
             raise CommandError("seed_scale needs PostgreSQL (it writes with COPY).")
         if options["cases"] < 1:
             raise CommandError("--cases must be at least 1.")
+        if options["audit_events"] is not None and options["audit_events"] < 0:
+            raise CommandError("--audit-events must be 0 or more.")
         if options["reset"]:
             truncate_all()
         elif Case.objects.exists() or Agency.objects.exists():
@@ -51,6 +59,7 @@ class Command(BaseCommand):
             officers_per_region=max(1, options["officers_per_region"]),
             audit_per_case=max(0, options["audit_per_case"]),
             seed=options["seed"],
+            audit_events=options["audit_events"],
         )
         self.stdout.write(f"Seeding {plan.cases:,} cases:")
         result = Seeder(plan, log=self.stdout.write).run()
