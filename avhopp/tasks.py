@@ -1,6 +1,10 @@
 from __future__ import annotations
 
-from celery import shared_task
+from collections.abc import Callable
+from typing import Any
+
+from celery import Task, shared_task
+from django.db import DatabaseError
 from django.utils import timezone
 
 from avhopp.audit_partitions import audit_partitions_ahead as make_partitions_ahead
@@ -17,3 +21,35 @@ def audit_partitions_ahead() -> int:
     """Daily: the log's partitions for this month and the next three (idempotent). Months
     are UTC months, as the partitions' bounds are."""
     return len(make_partitions_ahead(today=timezone.now().date()))
+
+
+TRANSIENT_ERRORS = (DatabaseError, OSError)
+
+# Options of every task that renders a document: retried on a transient error, acknowledged
+# only when done, so a worker lost mid-render leaves the job for another.
+DOCUMENT_TASK: dict[str, Any] = {
+    "bind": True,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": TRANSIENT_ERRORS,
+    "retry_backoff": 2,
+    "retry_backoff_max": 60,
+    "retry_jitter": True,
+    "max_retries": 5,
+}
+
+
+def run_document_job(
+    task: Task, *, render: Callable[[], None], mark_failed: Callable[[str], None], failed: str
+) -> None:
+    """Render; mark the job failed once retries run out, or at once on an error that is not
+    transient, so the user sees a failure with a retry button instead of a loop."""
+    try:
+        render()
+    except TRANSIENT_ERRORS:
+        if task.request.retries >= task.max_retries:
+            mark_failed("Tillfälligt fel kvarstod efter flera försök.")
+        raise
+    except Exception as error:
+        mark_failed(f"{type(error).__name__}: {failed}")
+        raise

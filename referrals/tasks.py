@@ -2,40 +2,22 @@
 
 from __future__ import annotations
 
-from celery import shared_task
-from django.db import DatabaseError
+from celery import Task, shared_task
 
+from avhopp.tasks import DOCUMENT_TASK, run_document_job
 from referrals import services
 
-TRANSIENT_ERRORS = (DatabaseError, OSError)
 
-
-@shared_task(
-    bind=True,
-    name="referrals.tasks.generate_document",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=2,
-    retry_backoff_max=60,
-    retry_jitter=True,
-    max_retries=5,
-)
-def generate_document(self, referral_id: int) -> None:
-    try:
-        services.referral_render(referral_id=referral_id)
-    except TRANSIENT_ERRORS:
-        if self.request.retries >= self.max_retries:
-            services.referral_mark_failed(
-                referral_id=referral_id, error="Tillfälligt fel kvarstod efter flera försök."
-            )
-        raise
-    except Exception as error:
-        # Not transient: show the user a failure with a retry button instead of looping.
-        services.referral_mark_failed(
-            referral_id=referral_id, error=f"{type(error).__name__}: dokumentet kunde inte skapas."
-        )
-        raise
+@shared_task(name="referrals.tasks.generate_document", **DOCUMENT_TASK)
+def generate_document(self: Task, referral_id: int) -> None:
+    run_document_job(
+        self,
+        render=lambda: services.referral_render(referral_id=referral_id),
+        mark_failed=lambda error: services.referral_mark_failed(
+            referral_id=referral_id, error=error
+        ),
+        failed="dokumentet kunde inte skapas.",
+    )
 
 
 @shared_task(name="referrals.tasks.requeue_stale")

@@ -2,38 +2,20 @@
 
 from __future__ import annotations
 
-from celery import shared_task
-from django.db import DatabaseError
+from celery import Task, shared_task
 
+from avhopp.tasks import DOCUMENT_TASK, run_document_job
 from research import services
 
-TRANSIENT_ERRORS = (DatabaseError, OSError)
 
-
-@shared_task(
-    bind=True,
-    name="research.tasks.build_extract",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=2,
-    retry_backoff_max=60,
-    max_retries=5,
-)
-def build_extract(self, extract_id: int) -> None:
-    try:
-        services.extract_build(extract_id=extract_id)
-    except TRANSIENT_ERRORS:
-        if self.request.retries >= self.max_retries:
-            services.extract_mark_failed(
-                extract_id=extract_id, error="Tillfälligt fel kvarstod efter flera försök."
-            )
-        raise
-    except Exception as error:
-        services.extract_mark_failed(
-            extract_id=extract_id, error=f"{type(error).__name__}: uttaget kunde inte byggas."
-        )
-        raise
+@shared_task(name="research.tasks.build_extract", **DOCUMENT_TASK)
+def build_extract(self: Task, extract_id: int) -> None:
+    run_document_job(
+        self,
+        render=lambda: services.extract_build(extract_id=extract_id),
+        mark_failed=lambda error: services.extract_mark_failed(extract_id=extract_id, error=error),
+        failed="uttaget kunde inte byggas.",
+    )
 
 
 @shared_task(name="research.tasks.requeue_stale")
