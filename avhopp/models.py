@@ -240,6 +240,14 @@ class AuditAction(models.TextChoices):
     RELOCATION_TRANSITION = "relocation_step", _("Omplacering: nytt steg")
     RELOCATION_VIEW = "relocation_view", _("Läst omplacering")
     DESTINATION_VIEW = "destination_view", _("Läst omplaceringens destination")
+    CHECKLIST_STEP = "checklist_step", _("Steg i checklistan")
+    METHOD_TEMPLATE = "method_template", _("Ändrat checklistmall")
+    DELEGATION_CHANGE = "delegation_change", _("Ändrat delegering")
+    DECISION = "decision", _("Beslut enligt delegering")
+    AGREEMENT_WRITE = "agreement_write", _("Ändrat överenskommelse")
+    AGREEMENT_ENTRY = "agreement_entry", _("Anteckning i överenskommelse")
+    CALENDAR_EXPORT = "calendar_export", _("Exporterat kalender")
+    OUTCOME_RECORD = "outcome_record", _("Registrerat resultat vid uppföljning")
 
 
 class AuditEvent(models.Model):

@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "cases",
     "referrals",
     "relocations",
+    "method",
     "avhopp.admin_apps.AvhoppAdminConfig",  # the admin asks for the second factor too
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -355,6 +356,17 @@ AVHOPP_THREAT_REVIEW_DAYS = env_int("AVHOPP_THREAT_REVIEW_DAYS", 90, minimum=1)
 # Working days (not weekends, Swedish public holidays, Midsummer, Christmas or New Year's
 # Eve) a municipality has to answer a relocation offer before it goes back to matching.
 AVHOPP_OFFER_ANSWER_WORKING_DAYS = env_int("AVHOPP_OFFER_ANSWER_WORKING_DAYS", 5, minimum=1)
+# When the responsible worker records a case's outcomes: these many months after the case
+# closed (or was dropped), or after its support began ("support"). No national standard
+# exists; the issue names 6, 12 and 24 months from closing.
+AVHOPP_OUTCOME_MONTHS = sorted(
+    {int(months) for months in env_list("AVHOPP_OUTCOME_MONTHS", ["6", "12", "24"])}
+)
+if not AVHOPP_OUTCOME_MONTHS or min(AVHOPP_OUTCOME_MONTHS) < 1:
+    raise ImproperlyConfigured("AVHOPP_OUTCOME_MONTHS must list whole months, e.g. 6,12,24.")
+AVHOPP_OUTCOME_FROM = env_str("AVHOPP_OUTCOME_FROM", "closed")
+if AVHOPP_OUTCOME_FROM not in {"closed", "support"}:
+    raise ImproperlyConfigured("AVHOPP_OUTCOME_FROM must be closed or support.")
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://")):
@@ -382,6 +394,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "relocations.tasks.requeue_agreements",
         "schedule": 120.0,
     },
+    "requeue-method-agreements": {"task": "method.tasks.requeue_agreements", "schedule": 120.0},
 }
 
 LOGGING = {

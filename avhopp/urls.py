@@ -18,6 +18,7 @@ urlpatterns = [
     path("arenden/", include("cases.urls")),
     path("remisser/", include("referrals.urls")),
     path("omplaceringar/", include("relocations.urls")),
+    path("metod/", include("method.urls")),
     path("logg/", include("cases.audit_urls")),
     path("anvandare/", include("avhopp.user_urls")),
     path("admin/", admin.site.urls),

@@ -14,6 +14,8 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from avhopp.audit import audit_event, audit_record, audit_record_all
 from avhopp.models import Agency, AgencyKind, AuditAction
+from cases import hooks
+from cases.hooks import DecisionKind
 from cases.identity import REGISTRATION_REFUSED, birth_date_of
 from cases.models import (
     OPEN_STATUSES,
@@ -222,6 +224,7 @@ def case_create(
     # The owning municipality's group holds the grant; role decides what each member does.
     assign_perm("cases.view_case", by.agency.group, case)
     assign_perm("cases.change_case", by.agency.group, case)
+    hooks.case_created(case, by)
     audit_record(
         actor=by,
         action=AuditAction.CASE_CREATE,
@@ -251,6 +254,14 @@ def case_update(
     audit_record(actor=by, action=AuditAction.CASE_UPDATE, obj=case, case_id=case.pk)
 
 
+# Moving a case into support is the decision on support; ending it, the decision to close.
+_STATUS_DECISIONS = {
+    CaseStatus.INTERVENTIONS: DecisionKind.SUPPORT,
+    CaseStatus.CLOSED: DecisionKind.CLOSURE,
+    CaseStatus.DROPPED_OUT: DecisionKind.CLOSURE,
+}
+
+
 @transaction.atomic
 def case_change_status(*, case: Case, to_status: str, by: User, reason: str = "") -> None:
     CasePolicy.require(by, CaseAction.EDIT, case)
@@ -266,7 +277,7 @@ def case_change_status(*, case: Case, to_status: str, by: User, reason: str = ""
     if to_status in STATUSES_NEEDING_REASON and not reason.strip():
         raise ValidationError(_("Ange ett skäl för att avsluta eller avbryta ärendet."))
     now = timezone.now()
-    CaseStatusChange.objects.create(
+    change = CaseStatusChange.objects.create(
         case=case,
         from_status=case.status,
         to_status=to_status,
@@ -274,6 +285,9 @@ def case_change_status(*, case: Case, to_status: str, by: User, reason: str = ""
         changed_at=now,
         reason=reason.strip(),
     )
+    hooks.status_changing(change, by)
+    if kind := _STATUS_DECISIONS.get(to_status):
+        hooks.decision_taken(kind=kind, case=case, by=by, subject=change)
     case.status = to_status
     fields = ["status", "updated_at"]
     if to_status == CaseStatus.INTERVENTIONS and case.first_support_at is None:
@@ -321,6 +335,8 @@ def intervention_create(
     )
     intervention.full_clean()
     intervention.save()
+    if decision_date is not None:
+        hooks.decision_taken(kind=DecisionKind.SUPPORT, case=case, by=by, subject=intervention)
     audit_record(
         actor=by, action=AuditAction.INTERVENTION_CREATE, obj=intervention, case_id=case.pk
     )
@@ -356,7 +372,16 @@ def intervention_update(
         "goal": goal,
         "outcome": outcome,
     }
+    # The stored date, not the instance's: a refused earlier call may have changed that.
+    decided_on = Intervention.objects.values_list("decision_date", flat=True).get(
+        pk=intervention.pk
+    )
     _apply(intervention, fields, touched=("updated_at",))
+    # Setting or moving the decision date is deciding the support (again).
+    if intervention.decision_date is not None and intervention.decision_date != decided_on:
+        hooks.decision_taken(
+            kind=DecisionKind.SUPPORT, case=intervention.case, by=by, subject=intervention
+        )
     audit_record(
         actor=by,
         action=AuditAction.INTERVENTION_UPDATE,
