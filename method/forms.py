@@ -13,12 +13,14 @@ from cases.forms import DATE_INPUT
 from cases.hooks import DecisionKind
 from method.links import parse_links
 from method.models import (
+    OUTCOME_ANSWERS,
     Agreement,
     AgreementCondition,
     ConditionKind,
     Consequence,
     DrugTestResult,
     EntryKind,
+    FollowUpOutcome,
     Phase,
 )
 from method.services import ConditionSpec
@@ -193,3 +195,10 @@ class EntryForm(forms.Form):
 
 class SignForm(forms.Form):
     signed_on = forms.DateField(label=_("Undertecknad"), widget=DATE_INPUT)
+
+
+class OutcomeForm(forms.ModelForm):
+    class Meta:
+        model = FollowUpOutcome
+        fields = OUTCOME_ANSWERS
+        widgets = {name: forms.RadioSelect for name in OUTCOME_ANSWERS}

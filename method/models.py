@@ -454,3 +454,67 @@ class AgreementEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.occurred_on:%Y-%m-%d}"
+
+
+class Answer(models.TextChoices):
+    YES = "yes", _("Ja")
+    NO = "no", _("Nej")
+    UNKNOWN = "unknown", _("Vet inte")
+
+
+class OutcomeAnchor(models.TextChoices):
+    CLOSED = "closed", _("efter avslut")
+    SUPPORT = "support", _("efter att stödet började")
+
+
+# The structured answers of an outcome, the same for every follow-up point.
+OUTCOME_ANSWERS = (
+    "stable_housing",
+    "work_or_education",
+    "new_crime_known",
+    "substance_use",
+    "in_contact",
+)
+
+
+class FollowUpOutcome(models.Model):
+    """What the follow-up and the national register need to know whether the work helps:
+    structured answers only, never free text."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="outcomes")
+    months = models.PositiveSmallIntegerField(_("månader"))
+    anchor = models.CharField(_("räknat"), max_length=16, choices=OutcomeAnchor.choices)
+    due_on = models.DateField(_("skulle följas upp"))
+    stable_housing = models.CharField(_("stabilt boende"), max_length=8, choices=Answer.choices)
+    work_or_education = models.CharField(
+        _("arbete eller studier"), max_length=8, choices=Answer.choices
+    )
+    new_crime_known = models.CharField(
+        _("känd ny brottslighet"), max_length=8, choices=Answer.choices
+    )
+    substance_use = models.CharField(_("missbruk"), max_length=8, choices=Answer.choices)
+    in_contact = models.CharField(
+        _("fortfarande i kontakt med verksamheten"), max_length=8, choices=Answer.choices
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("resultat vid uppföljning")
+        verbose_name_plural = _("resultat vid uppföljning")
+        ordering = ["case", "months"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "months"], name="outcome_once_per_point"),
+            models.CheckConstraint(name="outcome_months_positive", condition=Q(months__gte=1)),
+            *(
+                models.CheckConstraint(
+                    name=f"outcome_{name}_valid", condition=Q(**{f"{name}__in": Answer.values})
+                )
+                for name in OUTCOME_ANSWERS
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case}: {self.months} mån"

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import F, QuerySet
+from django.conf import settings
+from django.db.models import Count, F, Prefetch, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,8 +15,10 @@ from django.utils.translation import gettext as _
 from avhopp.models import User
 from cases.models import OPEN_STATUSES
 from cases.policy import CaseAccess, CaseAction, CasePolicy
+from method.followup import DuePoint, anchor_field, due_points, months_after
 from method.links import parse_links
 from method.models import (
+    OUTCOME_ANSWERS,
     PHASE_ORDER,
     Agreement,
     AgreementEntry,
@@ -23,6 +26,7 @@ from method.models import (
     ChecklistVersion,
     DecisionRecord,
     EntryKind,
+    FollowUpOutcome,
     Phase,
     StepState,
     StepTemplate,
@@ -156,3 +160,50 @@ def calendar_events(user: User) -> list[CalendarEvent]:
         for agreement in current.filter(review_date__gte=today)
     ]
     return sorted(events, key=lambda event: (event.day, event.at or time.min))
+
+
+def outcomes_due_for(user: User, *, limit: int = 20) -> list[DuePoint]:
+    """The follow-up points that have come, without an outcome, of the cases the user is
+    responsible for: the start page's list."""
+    if not CasePolicy.allows(user, CaseAction.LIST):
+        return []
+    today = timezone.localdate()
+    field_name = anchor_field()
+    earliest = min(settings.AVHOPP_OUTCOME_MONTHS)
+    latest_anchor = timezone.make_aware(
+        datetime.combine(months_after(today, -earliest) + timedelta(days=1), time.min)
+    )
+    cases = (
+        CasePolicy.visible_to(user)
+        .filter(responsible=user, **{f"{field_name}__lt": latest_anchor})
+        .annotate(recorded=Count("outcomes"))
+        .filter(recorded__lt=len(settings.AVHOPP_OUTCOME_MONTHS))
+        .prefetch_related(Prefetch("outcomes", FollowUpOutcome.objects.only("case_id", "months")))
+        .order_by(field_name, "pk")
+    )
+    points = [
+        point
+        for case in cases
+        for point in due_points(case, {o.months for o in case.outcomes.all()}, today)
+    ]
+    return sorted(points, key=lambda point: (point.due_on, point.case.pk))[:limit]
+
+
+def outcomes_of(access: CaseAccess) -> tuple[list[FollowUpOutcome], list[DuePoint]]:
+    """The case's recorded outcomes and its points due, for the owning agency."""
+    if not access.allows(CaseAction.READ_OWNER_DETAILS):
+        return [], []
+    recorded = list(FollowUpOutcome.objects.filter(case_id=access.case.pk))
+    due = due_points(access.case, {o.months for o in recorded}, timezone.localdate())
+    return recorded, due
+
+
+def outcomes_for(user: User) -> QuerySet[FollowUpOutcome]:
+    """The structured outcomes of the user's own agency's cases, for the statistics and the
+    national register (built elsewhere), which pseudonymise and aggregate them. No free text
+    is stored with an outcome; callers add the case's region and quarter themselves."""
+    if not CasePolicy.allows(user, CaseAction.LIST):
+        return FollowUpOutcome.objects.none()
+    return FollowUpOutcome.objects.filter(
+        case__in=CasePolicy.visible_to(user), case__owning_agency_id=user.agency_id
+    ).only("case_id", "months", "anchor", "due_on", "recorded_at", *OUTCOME_ANSWERS)

@@ -20,10 +20,12 @@ from cases import services as case_services
 from cases.hooks import Decision, DecisionKind
 from cases.models import NEXT_STATUS, Case, CaseStatus, CaseStatusChange
 from cases.policy import CaseAction, CasePolicy
+from method.followup import anchor, due_points
 from method.links import parse_links
 from method.models import (
     DETAILED_CONDITIONS,
     INTERVAL_CONDITIONS,
+    OUTCOME_ANSWERS,
     Agreement,
     AgreementCondition,
     AgreementEntry,
@@ -34,6 +36,7 @@ from method.models import (
     DecisionRecord,
     Delegation,
     EntryKind,
+    FollowUpOutcome,
     StepState,
     StepTemplate,
     phases_worked_in,
@@ -484,3 +487,36 @@ def agreements_requeue_stale(*, older_than: timedelta = timedelta(minutes=2)) ->
         Agreement.objects.filter(pk=agreement_id).update(queued_at=timezone.now())
         requeued += enqueue_agreement(agreement_id)
     return requeued
+
+
+# --- Outcomes at follow-up -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def outcome_record(*, case: Case, by: User, months: int, **answers: str) -> FollowUpOutcome:
+    """Recorded once a follow-up point has come; `answers` are OUTCOME_ANSWERS."""
+    CasePolicy.require(by, CaseAction.EDIT, case)
+    recorded = set(case.outcomes.values_list("months", flat=True))
+    due = {p.months: p for p in due_points(case, recorded, timezone.localdate())}
+    if months not in due:
+        raise ValidationError(_("Den uppföljningen är inte aktuell för ärendet."))
+    if set(answers) != set(OUTCOME_ANSWERS):
+        raise ValidationError(_("Besvara alla frågor."))
+    outcome = FollowUpOutcome(
+        case=case,
+        months=months,
+        anchor=anchor(),
+        due_on=due[months].due_on,
+        recorded_by=by,
+        **answers,
+    )
+    outcome.full_clean()
+    outcome.save()
+    audit_record(
+        actor=by,
+        action=AuditAction.OUTCOME_RECORD,
+        obj=outcome,
+        case_id=case.pk,
+        reason=str(months),
+    )
+    return outcome

@@ -34,6 +34,7 @@ urlpatterns = [
         views.agreement_status_view,
         name="agreement_status",
     ),
+    path("arende/<int:case_pk>/resultat/", views.outcome_view, name="outcome"),
     path("kalender.ics", views.calendar_view, name="calendar"),
     path("mallar/", views.templates_view, name="templates"),
     path("mallar/kopiera/", views.template_copy_view, name="template_copy"),

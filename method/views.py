@@ -22,10 +22,12 @@ from cases.checkpoint import case_view
 from cases.policy import CaseAccess, CaseAction
 from method import services
 from method.calendar import agreement_calendar
+from method.followup import anchor
 from method.forms import (
     AgreementForm,
     DelegationForm,
     EntryForm,
+    OutcomeForm,
     SignForm,
     StepForm,
     TemplateStepForm,
@@ -33,7 +35,7 @@ from method.forms import (
 from method.links import parse_links
 from method.models import Agreement, CaseStep, ChecklistTemplate, StepTemplate
 from method.policy import DelegationPolicy, MethodAction, MethodPolicy
-from method.selectors import agreements_of, calendar_events, template_overview
+from method.selectors import agreements_of, calendar_events, outcomes_of, template_overview
 
 
 def _form_status(form) -> int:
@@ -329,3 +331,30 @@ def calendar_view(request: HttpRequest) -> HttpResponse:
     response["Content-Disposition"] = 'attachment; filename="avhopp.ics"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+@case_view(CaseAction.EDIT)
+@require_http_methods(["GET", "POST"])
+def outcome_view(request: HttpRequest, access: CaseAccess) -> HttpResponse:
+    """Record the outcomes of one follow-up point (`?manader=`) that has come."""
+    _recorded, due = outcomes_of(access)
+    point = next((p for p in due if str(p.months) == request.GET.get("manader")), None)
+    if point is None:
+        raise Http404
+    form = OutcomeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.outcome_record(
+            case=access.case, by=request.user, months=point.months, **form.cleaned_data
+        )
+        messages.success(request, _("Resultatet är registrerat."))
+        return redirect(f"{access.case.get_absolute_url()}#outcomes")
+    title = _("Resultat %(months)d månader %(anchor)s") % {
+        "months": point.months,
+        "anchor": anchor().label,
+    }
+    return render(
+        request,
+        "cases/form_page.html",
+        {"form": form, "case": access.case, "title": title},
+        status=_form_status(form),
+    )
