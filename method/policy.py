@@ -51,6 +51,16 @@ class MethodPolicy:
         return ChecklistTemplate.objects.filter(Q(agency__isnull=True) | Q(agency=user.agency_id))
 
     @staticmethod
+    def editable_by(user: User) -> QuerySet[ChecklistTemplate]:
+        """The template the user's agency keeps: Socialstyrelsen the national default, a
+        municipality its own copy."""
+        if not MethodPolicy.allows(user, MethodAction.EDIT_TEMPLATE):
+            return ChecklistTemplate.objects.none()
+        if MethodPolicy.edits_national(user):
+            return ChecklistTemplate.objects.filter(agency__isnull=True)
+        return ChecklistTemplate.objects.filter(agency_id=user.agency_id)
+
+    @staticmethod
     def allows(user: User, action: MethodAction, template: ChecklistTemplate | None = None) -> bool:
         """`template` None for EDIT_TEMPLATE: the template the user's agency edits."""
         if not _in_an_agency(user):

@@ -75,17 +75,18 @@ def step_view(request: HttpRequest, access: CaseAccess, pk: int) -> HttpResponse
 
 
 def _edited_template(request: HttpRequest) -> ChecklistTemplate:
-    """The template the user's agency keeps: Socialstyrelsen the national default, a
-    municipality its own copy (404 before it has made one)."""
+    """The template the user's agency keeps (404 before a municipality has copied one)."""
     MethodPolicy.check(request.user, MethodAction.EDIT_TEMPLATE)
-    if MethodPolicy.edits_national(request.user):
-        template = ChecklistTemplate.objects.filter(agency__isnull=True).first()
-    else:
-        template = ChecklistTemplate.objects.filter(agency_id=request.user.agency_id).first()
-    if template is None:
-        raise Http404
-    MethodPolicy.check(request.user, MethodAction.EDIT_TEMPLATE, template)
-    return template
+    return get_object_or_404(MethodPolicy.editable_by(request.user))
+
+
+def _edited_step(request: HttpRequest, pk: int) -> StepTemplate:
+    """404 for a step of a template the user does not keep."""
+    return get_object_or_404(
+        StepTemplate.objects.select_related("version__template"),
+        pk=pk,
+        version__template__in=MethodPolicy.editable_by(request.user),
+    )
 
 
 @login_required
@@ -111,10 +112,8 @@ def template_copy_view(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def template_step_view(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     """Change a step of the edited template (`pk`), or add one."""
-    template = _edited_template(request)
-    step = None
-    if pk is not None:
-        step = get_object_or_404(StepTemplate, pk=pk, version__template=template)
+    step = _edited_step(request, pk) if pk is not None else None
+    template = step.version.template if step else _edited_template(request)
     initial = {f: getattr(step, f) for f in TemplateStepForm.base_fields} if step else {}
     form = TemplateStepForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -130,9 +129,8 @@ def template_step_view(request: HttpRequest, pk: int | None = None) -> HttpRespo
 @login_required
 @require_POST
 def template_step_remove_view(request: HttpRequest, pk: int) -> HttpResponse:
-    template = _edited_template(request)
-    step = get_object_or_404(StepTemplate, pk=pk, version__template=template)
-    services.template_step_remove(by=request.user, template=template, step=step)
+    step = _edited_step(request, pk)
+    services.template_step_remove(by=request.user, template=step.version.template, step=step)
     messages.success(request, _("Steget är borttaget ur utkastet."))
     return redirect("method:templates")
 
@@ -173,7 +171,6 @@ def delegations_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def delegation_end_view(request: HttpRequest, pk: int) -> HttpResponse:
-    MethodPolicy.check(request.user, MethodAction.MANAGE_DELEGATIONS)
     delegation = get_object_or_404(DelegationPolicy.visible_to(request.user), pk=pk)
     services.delegation_end(by=request.user, delegation=delegation)
     messages.success(request, _("Delegeringen är avslutad."))
