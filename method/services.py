@@ -191,7 +191,10 @@ def _editable_step(step: StepTemplate, by: User) -> StepTemplate:
     draft = draft_of(template, by)
     if step.version_id == draft.pk:
         return step
-    return draft.steps.get(copied_from=step)
+    copy = draft.steps.filter(copied_from=step).first()
+    if copy is None:
+        raise ValidationError(_("Steget är redan borttaget ur utkastet."))
+    return copy
 
 
 @transaction.atomic

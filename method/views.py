@@ -117,11 +117,15 @@ def template_step_view(request: HttpRequest, pk: int | None = None) -> HttpRespo
     initial = {f: getattr(step, f) for f in TemplateStepForm.base_fields} if step else {}
     form = TemplateStepForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        services.template_step_save(
-            by=request.user, template=template, step=step, **form.cleaned_data
-        )
-        messages.success(request, _("Steget är sparat i utkastet."))
-        return redirect("method:templates")
+        try:
+            services.template_step_save(
+                by=request.user, template=template, step=step, **form.cleaned_data
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Steget är sparat i utkastet."))
+            return redirect("method:templates")
     context = {"form": form, "template": template, "step": step}
     return render(request, "method/template_step.html", context, status=_form_status(form))
 
@@ -130,8 +134,12 @@ def template_step_view(request: HttpRequest, pk: int | None = None) -> HttpRespo
 @require_POST
 def template_step_remove_view(request: HttpRequest, pk: int) -> HttpResponse:
     step = _edited_step(request, pk)
-    services.template_step_remove(by=request.user, template=step.version.template, step=step)
-    messages.success(request, _("Steget är borttaget ur utkastet."))
+    try:
+        services.template_step_remove(by=request.user, template=step.version.template, step=step)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Steget är borttaget ur utkastet."))
     return redirect("method:templates")
 
 

@@ -247,3 +247,23 @@ def test_a_step_of_another_case_is_not_found(
     foreign_step = _step(other, "Gemensamt möte med polisen")
     response = login(worker).get(reverse("method:step", args=[case.pk, foreign_step.pk]))
     assert response.status_code == 404
+
+
+def test_a_step_removed_from_the_draft_is_not_changed_through_its_published_version(
+    coordinator: User,
+) -> None:
+    template = method_services.template_copy(by=coordinator)
+    published = method_services.template_publish(by=coordinator, template=template)
+    step = published.steps.get(title="Avslutande samtal")
+    method_services.template_step_remove(by=coordinator, template=template, step=step)
+    with pytest.raises(ValidationError, match="redan borttaget"):
+        method_services.template_step_save(
+            by=coordinator,
+            template=template,
+            step=step,
+            phase=Phase.CLOSURE,
+            title="Avslutande samtal",
+            required=False,
+            guidance="",
+            links="",
+        )
