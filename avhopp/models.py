@@ -322,6 +322,15 @@ class AuditAction(models.TextChoices):
     EXTRACT_VIEW = "extract_view", _("Läst forskningsuttag")
     RESEARCH_EXTRACT_DOWNLOAD = "research_extract_download", _("Laddat ned forskningsuttag")
 
+    CHECKLIST_STEP = "checklist_step", _("Steg i checklistan")
+    METHOD_TEMPLATE = "method_template", _("Ändrat checklistmall")
+    DELEGATION_CHANGE = "delegation_change", _("Ändrat delegering")
+    DECISION = "decision", _("Beslut enligt delegering")
+    AGREEMENT_WRITE = "agreement_write", _("Ändrat överenskommelse")
+    AGREEMENT_ENTRY = "agreement_entry", _("Anteckning i överenskommelse")
+    CALENDAR_EXPORT = "calendar_export", _("Exporterat kalender")
+    OUTCOME_RECORD = "outcome_record", _("Registrerat resultat vid uppföljning")
+
 
 class UserClaimField(models.TextChoices):
     EMAIL = "email", _("E-postadress")

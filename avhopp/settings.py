@@ -118,6 +118,7 @@ INSTALLED_APPS = [
     "register",
     "followup",
     "research",
+    "method",
     "avhopp.admin_apps.AvhoppAdminConfig",  # the admin asks for the second factor too
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -449,6 +450,17 @@ AVHOPP_THREAT_REVIEW_DAYS = env_int("AVHOPP_THREAT_REVIEW_DAYS", 90, minimum=1)
 # Working days (not weekends, Swedish public holidays, Midsummer, Christmas or New Year's
 # Eve) a municipality has to answer a relocation offer before it goes back to matching.
 AVHOPP_OFFER_ANSWER_WORKING_DAYS = env_int("AVHOPP_OFFER_ANSWER_WORKING_DAYS", 5, minimum=1)
+# When the responsible worker records a case's outcomes: these many months after the case
+# closed (or was dropped), or after its support began ("support"). No national standard
+# exists; the issue names 6, 12 and 24 months from closing.
+AVHOPP_OUTCOME_MONTHS = sorted(
+    {int(months) for months in env_list("AVHOPP_OUTCOME_MONTHS", ["6", "12", "24"])}
+)
+if not AVHOPP_OUTCOME_MONTHS or min(AVHOPP_OUTCOME_MONTHS) < 1:
+    raise ImproperlyConfigured("AVHOPP_OUTCOME_MONTHS must list whole months, e.g. 6,12,24.")
+AVHOPP_OUTCOME_FROM = env_str("AVHOPP_OUTCOME_FROM", "closed")
+if AVHOPP_OUTCOME_FROM not in {"closed", "support"}:
+    raise ImproperlyConfigured("AVHOPP_OUTCOME_FROM must be closed or support.")
 
 # How many months the audit log keeps (whole months leave together). 0: as long as the
 # longest case file may lawfully stay, from the retention table (84 months by default).

@@ -23,6 +23,7 @@ urlpatterns = [
     path("omplaceringar/", include("relocations.urls")),
     path("statistik/", include("followup.urls")),
     path("forskning/", include("research.urls")),
+    path("metod/", include("method.urls")),
     path("logg/", include("cases.audit_urls")),
     path("anvandare/", include("avhopp.user_urls")),
     path("gallring/", include("retention.urls")),

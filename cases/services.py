@@ -14,6 +14,8 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from avhopp.audit import audit_event, audit_record, audit_record_all
 from avhopp.models import Agency, AgencyKind, AuditAction
+from cases import hooks
+from cases.hooks import DecisionKind
 from cases.identity import REGISTRATION_REFUSED, birth_date_of
 from cases.models import (
     END_REASONS,
@@ -223,6 +225,7 @@ def case_create(
     # The owning municipality's group holds the grant; role decides what each member does.
     assign_perm("cases.view_case", by.agency.group, case)
     assign_perm("cases.change_case", by.agency.group, case)
+    hooks.case_created(case, by)
     audit_record(
         actor=by,
         action=AuditAction.CASE_CREATE,
@@ -252,6 +255,14 @@ def case_update(
     audit_record(actor=by, action=AuditAction.CASE_UPDATE, obj=case, case_id=case.pk)
 
 
+# Moving a case into support is the decision on support; ending it, the decision to close.
+_STATUS_DECISIONS = {
+    CaseStatus.INTERVENTIONS: DecisionKind.SUPPORT,
+    CaseStatus.CLOSED: DecisionKind.CLOSURE,
+    CaseStatus.DROPPED_OUT: DecisionKind.CLOSURE,
+}
+
+
 @transaction.atomic
 def case_change_status(
     *, case: Case, to_status: str, by: User, reason: str = "", end_reason: str = ""
@@ -271,7 +282,7 @@ def case_change_status(
     if end_reason and end_reason not in END_REASONS.get(to_status, ()):
         raise ValidationError(_("Orsaken hör inte till den statusen."))
     now = timezone.now()
-    CaseStatusChange.objects.create(
+    change = CaseStatusChange.objects.create(
         case=case,
         from_status=case.status,
         to_status=to_status,
@@ -279,6 +290,9 @@ def case_change_status(
         changed_at=now,
         reason=reason.strip(),
     )
+    hooks.status_changing(change, by)
+    if kind := _STATUS_DECISIONS.get(to_status):
+        hooks.decision_taken(kind=kind, case=case, by=by, subject=change)
     case.status = to_status
     fields = ["status", "updated_at"]
     if to_status == CaseStatus.INTERVENTIONS and case.first_support_at is None:
@@ -327,6 +341,8 @@ def intervention_create(
     )
     intervention.full_clean()
     intervention.save()
+    if decision_date is not None:
+        hooks.decision_taken(kind=DecisionKind.SUPPORT, case=case, by=by, subject=intervention)
     audit_record(
         actor=by, action=AuditAction.INTERVENTION_CREATE, obj=intervention, case_id=case.pk
     )
@@ -362,7 +378,16 @@ def intervention_update(
         "goal": goal,
         "outcome": outcome,
     }
+    # The stored date, not the instance's: a refused earlier call may have changed that.
+    decided_on = Intervention.objects.values_list("decision_date", flat=True).get(
+        pk=intervention.pk
+    )
     _apply(intervention, fields, touched=("updated_at",))
+    # Setting or moving the decision date is deciding the support (again).
+    if intervention.decision_date is not None and intervention.decision_date != decided_on:
+        hooks.decision_taken(
+            kind=DecisionKind.SUPPORT, case=intervention.case, by=by, subject=intervention
+        )
     audit_record(
         actor=by,
         action=AuditAction.INTERVENTION_UPDATE,

@@ -335,9 +335,13 @@ def status_change_view(request: HttpRequest, access: CaseAccess) -> HttpResponse
 def intervention_create_view(request: HttpRequest, access: CaseAccess) -> HttpResponse:
     form = InterventionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.intervention_create(case=access.case, by=request.user, **form.cleaned_data)
-        messages.success(request, _("Insatsen är tillagd."))
-        return redirect(access.case)
+        try:  # a decision date is a decision on support, within one's delegation only
+            services.intervention_create(case=access.case, by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Insatsen är tillagd."))
+            return redirect(access.case)
     return _form_page(request, access, form, _("Ny insats"))
 
 
@@ -348,11 +352,15 @@ def intervention_edit_view(request: HttpRequest, access: CaseAccess, pk: int) ->
     initial = {name: getattr(intervention, name) for name in InterventionForm.base_fields}
     form = InterventionForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        services.intervention_update(
-            intervention=intervention, by=request.user, **form.cleaned_data
-        )
-        messages.success(request, _("Insatsen är sparad."))
-        return redirect(access.case)
+        try:
+            services.intervention_update(
+                intervention=intervention, by=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Insatsen är sparad."))
+            return redirect(access.case)
     return _form_page(request, access, form, _("Ändra insats"))
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
@@ -11,7 +11,9 @@ from django.utils import timezone
 from avhopp.admin import ensure_support_group
 from avhopp.models import Agency, AgencyKind, Role, User
 from cases import services
+from cases.hooks import DecisionKind
 from cases.models import (
+    Case,
     CaseStatus,
     Individual,
     InterventionKind,
@@ -22,12 +24,24 @@ from cases.models import (
 from devdata.factories import (
     AgencySpec,
     UserSpec,
+    advance,
+    delegate,
     ensure_agencies,
     ensure_users,
     new_case,
     ongoing_intervention,
     share_on_consent,
 )
+from method import services as method_services
+from method.models import (
+    ChecklistTemplate,
+    ConditionKind,
+    Consequence,
+    DrugTestResult,
+    EntryKind,
+    Phase,
+)
+from method.services import ConditionSpec
 from relocations import services as relocation_services
 from relocations.models import HousingNeed, Relocation, RelocationStatus, Urgency
 
@@ -91,6 +105,7 @@ def load_demo() -> None:
     for municipality, police in POLICE_REGIONS.items():
         agencies[municipality].police_region = agencies[police]
         agencies[municipality].save(update_fields=["police_region"])
+    _method(users)
     if not Individual.objects.filter(personnummer__startswith="1995").exists():
         _cases(users, agencies)
     if not Relocation.objects.exists():
@@ -125,7 +140,7 @@ def _cases(users: dict[str, User], agencies: list[Agency]) -> None:
         CaseStatus.INVESTIGATION,
         CaseStatus.INTERVENTIONS,
     ):
-        services.case_change_status(case=case, to_status=status, by=worker)
+        advance(case, worker, status)
     ongoing_intervention(
         case,
         by=worker,
@@ -173,6 +188,104 @@ def _cases(users: dict[str, User], agencies: list[Agency]) -> None:
     new_case(
         worker, first_name="Cem", last_name="Okänd", referral_source=ReferralSource.ORGANISATION
     )
+    _agreement(case, worker)
+    _closed_with_outcomes_due(worker)
+
+
+def _method(users: dict[str, User]) -> None:
+    """The delegation order of the demo municipalities, and Södertälje's adapted checklist
+    (the national default comes with the migrations, method.national)."""
+    order = "Delegationsordning SN 2026"
+    delegate(users["handlaggare"], DecisionKind.SUPPORT, DecisionKind.CLOSURE, reference=order)
+    delegate(users["handlaggare2"], DecisionKind.SUPPORT, reference=order)
+    for coordinator in (users["samordnare"], users["umea"]):
+        delegate(coordinator, *DecisionKind.values, reference=f"{order}, punkt 7")
+    coordinator = users["samordnare"]
+    if ChecklistTemplate.objects.filter(agency_id=coordinator.agency_id).exists():
+        return
+    template = method_services.template_copy(by=coordinator)
+    sip = template.versions.get().steps.get(title="SIP när flera aktörer är inblandade")
+    method_services.template_step_save(
+        by=coordinator,
+        template=template,
+        step=sip,
+        phase=sip.phase,
+        title=sip.title,
+        required=True,
+        guidance=f"{sip.guidance} Södertälje: boka SIP-mötet via regionens samordnare.",
+        links=sip.links,
+    )
+    method_services.template_step_save(
+        by=coordinator,
+        template=template,
+        step=None,
+        phase=Phase.INITIAL_ASSESSMENT,
+        title="Kontakt med skolan eller arbetsgivaren (vid behov)",
+        required=False,
+        guidance="Bara med personens samtycke.",
+        links="",
+    )
+    method_services.template_publish(by=coordinator, template=template)
+
+
+def _agreement(case: Case, worker: User) -> None:
+    today = timezone.localdate()
+    agreement = method_services.agreement_create(
+        case=case,
+        by=worker,
+        start_date=today - timedelta(days=14),
+        review_date=today + timedelta(days=76),
+        conditions=[
+            ConditionSpec(ConditionKind.NO_CRIME),
+            ConditionSpec(ConditionKind.NO_DRUGS),
+            ConditionSpec(ConditionKind.DRUG_TESTS, interval_days=14),
+            ConditionSpec(ConditionKind.MEETINGS, interval_days=7),
+            ConditionSpec(ConditionKind.NO_CONTACT, details="Tidigare nätverk i Ronna (demo)"),
+        ],
+    )
+    method_services.agreement_sign(
+        agreement=agreement, case=case, by=worker, signed_on=today - timedelta(days=14)
+    )
+    entries = [
+        {"kind": EntryKind.MEETING, "occurred_on": today - timedelta(days=7)},
+        {
+            "kind": EntryKind.DRUG_TEST,
+            "occurred_on": today - timedelta(days=6),
+            "result": DrugTestResult.NEGATIVE,
+        },
+        {
+            "kind": EntryKind.BREACH,
+            "occurred_on": today - timedelta(days=2),
+            "condition": agreement.conditions.get(kind=ConditionKind.MEETINGS),
+            "consequence": Consequence.TALK,
+            "note": "Uteblev från mötet; samtal om villkoren.",
+        },
+        {"kind": EntryKind.MEETING, "occurred_on": today + timedelta(days=5), "at_time": time(10)},
+    ]
+    for entry in entries:
+        method_services.agreement_entry_add(agreement=agreement, case=case, by=worker, **entry)
+
+
+def _closed_with_outcomes_due(worker: User) -> None:
+    """A case closed seven months ago: its six-month outcomes are due on the start page."""
+    case = new_case(
+        worker,
+        first_name="Gustav",
+        last_name="Avslutad",
+        born=date(1993, 1, 20),
+        serial=789,
+        referral_source=ReferralSource.SELF,
+    )
+    for status in (
+        CaseStatus.INITIAL_ASSESSMENT,
+        CaseStatus.INVESTIGATION,
+        CaseStatus.INTERVENTIONS,
+        CaseStatus.FOLLOW_UP,
+    ):
+        advance(case, worker, status)
+    advance(case, worker, CaseStatus.CLOSED, reason="Målen i planen är nådda.")
+    # Demo history: as if it had closed seven months ago.
+    Case.objects.filter(pk=case.pk).update(closed_at=timezone.now() - timedelta(days=213))
 
 
 def _relocations(users: dict[str, User], agencies: list[Agency]) -> None:

@@ -12,16 +12,19 @@ identity numbers and names below.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, NamedTuple
 
 from django.contrib.auth.models import Group
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from avhopp.models import Agency, User
 from cases import services
 from cases.identity import luhn_check_digit
 from cases.models import Case, CaseShare, Intervention, InterventionStatus
+from method import services as method_services
+from method.models import Delegation
 
 FIRST_NAMES = [
     "Adam", "Ahmed", "Ali", "Alexander", "Amir", "Anton", "Axel", "Elias", "Emil", "Erik",
@@ -208,3 +211,30 @@ def share_on_consent(
         **scopes,
     )
     return services.case_share(case=case, agency=recipient, by=by, consent=consent)
+
+
+def delegate(user: User, *kinds: str, reference: str = "Delegationsordning SN, punkt 4") -> None:
+    """Lines of the municipality's delegation order for `user`, valid from today on; loaded
+    as an agency admin would enter them (method.services.delegation_create)."""
+    today = timezone.localdate()
+    for kind in kinds:
+        Delegation.objects.get_or_create(
+            agency_id=user.agency_id,
+            user=user,
+            kind=kind,
+            defaults={"reference": reference, "valid_from": today - timedelta(days=365)},
+        )
+
+
+def settle_required_steps(case: Case, by: User) -> None:
+    """Do the required steps of the phases the case is in (method.services), so it may move on."""
+    for case_step in method_services.open_required_steps(case, case.status):
+        method_services.step_complete(case_step=case_step, case=case, by=by)
+
+
+def advance(case: Case, by: User, to_status: str, *, reason: str = "") -> None:
+    """Move the case one step on through its checklist, as a worker would."""
+    case.refresh_from_db()
+    settle_required_steps(case, by)
+    services.case_change_status(case=case, to_status=to_status, by=by, reason=reason)
+    case.refresh_from_db()

@@ -17,7 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from avhopp.models import Agency, AgencyKind, AuditAction
+from cases import hooks as case_hooks
 from cases import services as case_services
+from cases.hooks import DecisionKind
 from cases.models import Case, Consent
 from relocations.audit import relocation_audit
 from relocations.calendar import add_working_days, one_month_after
@@ -111,6 +113,7 @@ def relocation_request(
     for place in [*avoided_municipalities, *avoided_regions]:
         _avoid(relocation, place, reason=avoid_reason, by=by, police_only=False)
     RelocationStep.objects.create(relocation=relocation, status=relocation.status, by=by)
+    case_hooks.decision_taken(kind=DecisionKind.RELOCATION, case=case, by=by, subject=relocation)
     relocation_audit(actor=by, action=AuditAction.RELOCATION_REQUEST, relocation=relocation)
     return relocation
 

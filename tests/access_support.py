@@ -41,6 +41,9 @@ from cases.models import (
     ThreatAssessment,
 )
 from followup.models import QuarterlyReport
+from method import services as method_services
+from method.models import ConditionKind, Delegation
+from method.services import ConditionSpec
 from referrals import services as referral_services
 from referrals.models import DocumentKind, Referral, ReferralStatus
 from research.models import ExtractRequest
@@ -260,6 +263,50 @@ TABLE: dict[str, Expect] = {
     "research:decide": Expect(
         "research_extract", POST, "405 405 405 405 405  405 405 405  405 405 405  405 405 405  405"
     ),
+    # Method support on a case (method app): read like the owner's details, written like
+    # the case. The agreement's PDF is not made yet: 409 for those who may download it. The
+    # world's case is open, so no outcome is due: 404 once past the checkpoint.
+    "method:step": Expect(
+        "case_step",
+        GET_POST,
+        "200 R200 R200 403 403  403 403 403  404 404 404  404 404 404  LOGIN",
+    ),
+    "method:agreement_create": Expect(
+        None, GET_POST, "200 R200 R200 403 403  403 403 403  404 404 404  404 404 404  LOGIN"
+    ),
+    "method:agreement": Expect(
+        "agreement", GET, "200 R200 R200 403 403  403 403 403  404 404 404  404 404 404  LOGIN"
+    ),
+    "method:agreement_sign": Expect(
+        "agreement", POST, "405 R405 R405 403 403  403 403 403  404 404 404  404 404 404  LOGIN"
+    ),
+    "method:agreement_entry": Expect(
+        "agreement", POST, "405 R405 R405 403 403  403 403 403  404 404 404  404 404 404  LOGIN"
+    ),
+    "method:agreement_pdf": Expect(
+        "agreement", GET, "409 R409 R409 403 403  403 403 403  404 404 404  404 404 404  LOGIN"
+    ),
+    "method:agreement_status": Expect(
+        "agreement", GET, "200 R200 R200 403 403  403 403 403  404 404 404  404 404 404  LOGIN"
+    ),
+    "method:outcome": Expect(
+        None, GET_POST, "404 R404 R404 403 403  403 403 403  404 404 404  404 404 404  LOGIN"
+    ),
+    # A step of the owning municipality's own checklist template: only its coordinators keep
+    # it; to everyone else the step is not theirs (404).
+    "method:template_step": Expect(
+        "template_step",
+        GET_POST,
+        "404 404 200 404 404  404 404 404  404 404 404  404 404 404  LOGIN",
+    ),
+    "method:template_step_remove": Expect(
+        "template_step",
+        POST,
+        "405 405 405 405 405  405 405 405  405 405 405  405 405 405  LOGIN",
+    ),
+    "method:delegation_end": Expect(
+        "delegation", POST, "405 405 405 405 405  405 405 405  405 405 405  405 405 405  LOGIN"
+    ),
     "users:edit": Expect(
         "user", GET_POST, "403 403 403 403 200  403 403 404  403 403 404  403 403 404  LOGIN"
     ),
@@ -478,6 +525,20 @@ def world(
         "other_officer": other_officer,
         "other_admin": make_user(outsider.agency, Role.AGENCY_ADMIN, username="otheradmin"),
     }
+    template = method_services.template_copy(by=coordinator)
+    agreement = method_services.agreement_create(
+        case=case,
+        by=worker,
+        start_date=timezone.localdate(),
+        review_date=timezone.localdate() + timedelta(days=90),
+        conditions=[ConditionSpec(ConditionKind.NO_CRIME)],
+    )
+    method = {
+        "case_step": case.checklist.steps.order_by("pk").first(),
+        "agreement": agreement,
+        "template_step": template.versions.get().steps.order_by("pk").first(),
+        "delegation": Delegation.objects.filter(user=worker).first(),
+    }
     return World(
         case=case,
         users=users,
@@ -497,6 +558,7 @@ def world(
                 year=2025,
                 quarter=1,
             ),
+            **method,
         },
     )
 
@@ -616,6 +678,7 @@ FOREIGN_SUMMARY = "Hotbild från nätverket Svartkråkan"
 FOREIGN_JOURNAL = "Journalanteckning Blåmesvägen hemligt möte"
 FOREIGN_GOAL = "Insatsmål Lindormsgatan boende"
 FOREIGN_PROVIDER = "Jourhemmet Ugglemossen"
+FOREIGN_CONDITION = "Ingen kontakt med Hökgänget i Fittja"
 
 
 @pytest.fixture
@@ -665,6 +728,21 @@ def foreign_case(
         goal=FOREIGN_GOAL,
     )
     services.journal_entry_create(case=case, by=outsider, text=FOREIGN_JOURNAL)
+    agreement = method_services.agreement_create(
+        case=case,
+        by=outsider,
+        start_date=timezone.localdate(),
+        review_date=timezone.localdate() + timedelta(days=30),
+        conditions=[ConditionSpec(ConditionKind.NO_CONTACT, details=FOREIGN_CONDITION)],
+    )
+    method_services.agreement_entry_add(
+        agreement=agreement,
+        case=case,
+        by=outsider,
+        kind="meeting",
+        occurred_on=timezone.localdate() + timedelta(days=2),
+        note=FOREIGN_CONDITION,
+    )
     return case
 
 

@@ -15,8 +15,9 @@ from django.utils import timezone
 
 from avhopp.models import Agency, AgencyKind, Role, User
 from cases import services
+from cases.hooks import DecisionKind
 from cases.models import Case, Consent, ConsentScope, ProtectionLevel, ReferralSource
-from devdata.factories import identity_number, new_case, share_on_consent
+from devdata.factories import delegate, identity_number, new_case, share_on_consent
 from tests.support import sign_in, verify_second_factor
 
 # Django refuses ORM calls from a thread with a running event loop; Playwright's sync API
@@ -104,9 +105,14 @@ def make_user(db: None) -> Callable[..., User]:
     return make
 
 
+# The municipality's delegation order (method.models.Delegation) gives the responsible worker
+# the decisions on support and on closing a case, and the coordinator those and requests for
+# relocation; the colleague has none.
 @pytest.fixture
 def worker(make_user: Callable[..., User], municipality: Agency) -> User:
-    return make_user(municipality, Role.SOCIAL_WORKER, username="worker")
+    user = make_user(municipality, Role.SOCIAL_WORKER, username="worker")
+    delegate(user, DecisionKind.SUPPORT, DecisionKind.CLOSURE)
+    return user
 
 
 @pytest.fixture
@@ -116,7 +122,9 @@ def colleague(make_user: Callable[..., User], municipality: Agency) -> User:
 
 @pytest.fixture
 def coordinator(make_user: Callable[..., User], municipality: Agency) -> User:
-    return make_user(municipality, Role.COORDINATOR, username="coordinator")
+    user = make_user(municipality, Role.COORDINATOR, username="coordinator")
+    delegate(user, *DecisionKind.values)
+    return user
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from cases.identity import format_identity_number
 from cases.models import Case
 from tests.access_support import (
     FOREIGN_ADDRESS,
+    FOREIGN_CONDITION,
     FOREIGN_DETAILS,
     FOREIGN_FIRST,
     FOREIGN_GOAL,
@@ -48,6 +49,8 @@ def foreign_strings(case: Case) -> list[str]:
         FOREIGN_JOURNAL,
         FOREIGN_GOAL,
         FOREIGN_PROVIDER,
+        FOREIGN_CONDITION,
+        "Hökgänget",
     ]
 
 
@@ -81,6 +84,7 @@ def test_nothing_of_a_foreign_case_leaks(
         ("/arenden/nytt/", {"q": number}),
     ]
     plain = ["/", "/arenden/", "/remisser/", "/logg/", "/logg/export.csv", "/admin/"]
+    plain += ["/metod/mallar/", "/metod/delegeringar/", "/metod/kalender.ics"]
     plain += list(world.id_urls().values())
     requests: list[tuple[str, dict[str, str]]] = [(url, {}) for url in plain] + searches
     needles = foreign_strings(foreign_case)
@@ -93,6 +97,9 @@ def test_nothing_of_a_foreign_case_leaks(
         "/logg/": 200 if actor == "log_reviewer" else 403,
         "/logg/export.csv": 200 if actor == "log_reviewer" else 403,
         "/admin/": 302,  # non-staff are sent to the admin login
+        "/metod/mallar/": 200 if actor in REASON_ACTORS | {"worker"} else 403,
+        "/metod/delegeringar/": 200 if actor == "agency_admin" else 403,
+        "/metod/kalender.ics": 200,
     }
     leaks = []
     for url, params in requests:

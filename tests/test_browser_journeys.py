@@ -46,6 +46,25 @@ def _log_in(page: Page, user: User) -> Page:
     return page
 
 
+def settle_required_steps(page: Page, *, waive: str = "") -> None:
+    """Mark the required open steps of the case's current phase done through their pages
+    (the first of them waived with `waive` as the reason, if given), back on the case page."""
+    case_url = page.url.split("#")[0]
+    current = page.locator("li.phase.current li[data-state='open']").filter(
+        has_text="obligatoriskt"
+    )
+    while current.count():
+        current.first.get_by_test_id("step-link").click()
+        if waive:
+            page.get_by_label("Undantas").check()
+            field(page, "Skäl till undantag").fill(waive)
+            waive = ""
+        else:
+            page.get_by_label("Gjort").check()
+        page.get_by_role("button", name="Spara", exact=True).click()
+        page.wait_for_url(re.compile(re.escape(case_url) + "#method$"))
+
+
 @pytest.fixture
 def fresh_page(browser: Browser, live_server: Any) -> Iterator[Callable[[], Page]]:
     """Pages in new browser contexts: separate cookies, so a separate logged-in user."""
@@ -107,8 +126,10 @@ def test_social_worker_registers_person_and_works_case(
     page.get_by_role("button", name="Spara anteckning").click()
     page.wait_for_url(re.compile(r"/arenden/\d+/#journal$"))
 
-    # Status, one step at a time, through the status form.
+    # Status, one step at a time, through the status form, each phase's required checklist
+    # steps done first (the method app's journey below walks the checklist itself).
     for step in ("Initial bedömning", "Utredning", "Insatser"):
+        settle_required_steps(page)
         field(page, "Ny status").select_option(label=step)
         page.get_by_role("button", name="Ändra status").click()
         expect(page.get_by_test_id("case-status")).to_have_text(step)
@@ -547,3 +568,61 @@ def test_relocation_through_every_step_keeps_the_destination_from_the_sending_si
         assert street not in text and "999 99" not in text, name
         if name != "relocation":
             assert DESTINATION_NAME not in text, name
+
+
+# --- Method support: from aktualisering to follow-up through the checklist ------------------
+
+
+def test_worker_walks_a_case_through_its_checklist_to_the_outcomes_at_follow_up(
+    page: Page, browser_login: Callable[[User], Page], worker: User, case: Case
+) -> None:
+    browser_login(worker)
+    page.goto(case.get_absolute_url())
+    checklist = page.get_by_test_id("checklist")
+    expect(checklist.locator("li.phase.current h3")).to_contain_text("Aktualisering")
+
+    field(page, "Ny status").select_option(label="Initial bedömning")
+    page.get_by_role("button", name="Ändra status").click()
+    expect(page.get_by_test_id("case-status")).to_have_text("Initial bedömning")
+    expect(checklist.locator("li.phase.current h3")).to_contain_text("4 obligatoriska steg kvar")
+
+    # Held until the required steps are done or waived.
+    field(page, "Ny status").select_option(label="Utredning")
+    page.get_by_role("button", name="Ändra status").click()
+    expect(page.get_by_role("alert")).to_contain_text("Gemensamt möte med polisen")
+    page.goto(case.get_absolute_url())
+    settle_required_steps(page, waive="Polisen deltog per telefon")
+    expect(page.get_by_text("Polisen deltog per telefon")).to_be_visible()
+
+    for status in ("Utredning", "Insatser", "Uppföljning"):
+        settle_required_steps(page)
+        field(page, "Ny status").select_option(label=status)
+        page.get_by_role("button", name="Ändra status").click()
+        expect(page.get_by_test_id("case-status")).to_have_text(status)
+    expect(page.get_by_test_id("decisions")).to_contain_text("Beslut om insatser")
+
+    settle_required_steps(page)
+    field(page, "Ny status").select_option(label="Avslutad")
+    field(page, "Skäl").fill("Målen är nådda.")
+    page.get_by_role("button", name="Ändra status").click()
+    expect(page.get_by_test_id("case-status")).to_have_text("Avslutad")
+    expect(page.get_by_test_id("decisions")).to_contain_text("Avslut av ärende")
+
+    # Seven months on, the six-month outcomes are due on the start page.
+    Case.objects.filter(pk=case.pk).update(closed_at=timezone.now() - timedelta(days=213))
+    page.goto("/")
+    due = page.get_by_test_id("outcomes-due")
+    expect(due).to_contain_text("6 månader efter avslut")
+    due.get_by_role("link", name=case.reference).click()
+    for question, answer in (
+        ("Stabilt boende", "Ja"),
+        ("Arbete eller studier", "Ja"),
+        ("Känd ny brottslighet", "Nej"),
+        ("Missbruk", "Nej"),
+        ("Fortfarande i kontakt med verksamheten", "Ja"),
+    ):
+        page.get_by_role("group", name=re.compile(question, re.I)).get_by_label(answer).check()
+    page.get_by_role("button", name="Spara", exact=True).click()
+    expect(page.get_by_test_id("case-outcomes")).to_contain_text("6")
+    page.goto("/")
+    expect(page.get_by_test_id("outcomes-due")).to_have_count(0)

@@ -30,6 +30,7 @@ from cases.models import (
 from cases.parts import PAGE_SIZE, PARTS, PREVIEW_SIZE
 from cases.policy import CaseAction
 from cases.selectors import get_case_for_user
+from devdata.factories import advance
 from tests.access_support import count_queries, fill_case
 
 pytestmark = pytest.mark.django_db
@@ -136,7 +137,7 @@ def test_status_history_is_newest_first_everywhere(
     login: Callable[[User], Client], worker: User, case: Case
 ) -> None:
     for status in ("initial_assessment", "investigation"):
-        services.case_change_status(case=case, by=worker, to_status=status, reason=status)
+        advance(case, worker, status, reason=status)
     client = login(worker)
     for url in (case.get_absolute_url(), reverse("cases:status_history", args=[case.pk])):
         html = client.get(url).content.decode()

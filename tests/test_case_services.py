@@ -19,6 +19,7 @@ from cases.models import (
     ThreatAssessment,
     ThreatLevel,
 )
+from devdata.factories import advance
 from tests.support import assess_threat
 
 pytestmark = pytest.mark.django_db
@@ -42,9 +43,10 @@ def test_a_new_case_starts_reported_with_history_and_grants(case: Case, worker) 
 
 
 def test_the_process_moves_forward_one_step_at_a_time(case: Case, worker) -> None:
+    # Each phase's required checklist steps first (method app): see tests/test_method_*.
     for status in FORWARD:
-        services.case_change_status(case=case, to_status=status, by=worker)
-    services.case_change_status(case=case, to_status=CaseStatus.CLOSED, by=worker, reason="Klar")
+        advance(case, worker, status)
+    advance(case, worker, CaseStatus.CLOSED, reason="Klar")
     case.refresh_from_db()
     assert case.status == CaseStatus.CLOSED
     assert case.close_reason == "Klar"
@@ -92,7 +94,7 @@ def test_time_to_first_support_is_recorded(case: Case, worker) -> None:
     Case.objects.filter(pk=case.pk).update(opened_at=timezone.now() - timedelta(days=9))
     case.refresh_from_db()
     for status in FORWARD[:3]:
-        services.case_change_status(case=case, to_status=status, by=worker)
+        advance(case, worker, status)
     case.refresh_from_db()
     assert case.days_to_first_support == 9
 

@@ -1,4 +1,4 @@
-// Poll a referral's status while its document is being made, then reload to show it.
+// Poll a document's status (a referral's, an agreement's) while it is being made, then reload.
 (function () {
   "use strict";
   var el = document.getElementById("referral-status");

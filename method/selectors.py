@@ -1,0 +1,209 @@
+"""Permission-aware reads of the method work. Case-bound reads take the checkpoint's access."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, F, Prefetch, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from avhopp.models import User
+from cases.models import OPEN_STATUSES
+from cases.policy import CaseAccess, CaseAction, CasePolicy
+from method.followup import DuePoint, anchor_field, due_points, months_after
+from method.links import parse_links
+from method.models import (
+    OUTCOME_ANSWERS,
+    PHASE_ORDER,
+    Agreement,
+    AgreementEntry,
+    CaseStep,
+    ChecklistVersion,
+    DecisionRecord,
+    EntryKind,
+    FollowUpOutcome,
+    Phase,
+    StepState,
+    StepTemplate,
+    phases_worked_in,
+)
+from method.policy import MethodAction, MethodPolicy
+
+
+@dataclass
+class PhaseRow:
+    phase: Phase
+    current: bool
+    steps: list[CaseStep] = field(default_factory=list)
+
+    @property
+    def open_required(self) -> int:
+        return sum(1 for s in self.steps if s.step.required and s.state == StepState.OPEN)
+
+
+def checklist_of(access: CaseAccess) -> list[PhaseRow]:
+    """The case's checklist by phase, the phases its status works in marked current."""
+    if not access.allows(CaseAction.READ_OWNER_DETAILS):
+        return []
+    steps = CaseStep.objects.filter(checklist__case_id=access.case.pk).select_related(
+        "step", "settled_by"
+    )
+    current = set(phases_worked_in(access.case.status))
+    rows = {phase: PhaseRow(phase=phase, current=phase in current) for phase in Phase}
+    for case_step in sorted(steps, key=lambda s: (PHASE_ORDER[s.step.phase], s.step.position)):
+        case_step.links = parse_links(case_step.step.links)
+        rows[Phase(case_step.step.phase)].steps.append(case_step)
+    return [row for row in rows.values() if row.steps]
+
+
+def decisions_of(access: CaseAccess) -> list[DecisionRecord]:
+    if not access.allows(CaseAction.READ_OWNER_DETAILS):
+        return []
+    return list(
+        DecisionRecord.objects.filter(case_id=access.case.pk).select_related("decided_by")[:20]
+    )
+
+
+@dataclass
+class StepGroup:
+    phase: Phase
+    steps: list[StepTemplate]
+
+
+def _grouped(version: ChecklistVersion | None) -> list[StepGroup]:
+    if version is None:
+        return []
+    groups = {phase: StepGroup(phase=phase, steps=[]) for phase in Phase}
+    steps = sorted(version.steps.all(), key=lambda s: (PHASE_ORDER[s.phase], s.position, s.pk))
+    for step in steps:
+        step.link_list = parse_links(step.links)
+        groups[Phase(step.phase)].steps.append(step)
+    return [group for group in groups.values() if group.steps]
+
+
+def template_overview(user: User) -> dict[str, Any]:
+    """The template the user's agency works by (its own copy, else the national default):
+    its published version, and its draft for those who edit it."""
+    templates = list(MethodPolicy.visible_to(user))
+    own = next((t for t in templates if t.agency_id == user.agency_id), None)
+    national = next((t for t in templates if t.is_national), None)
+    if MethodPolicy.edits_national(user):
+        own = national
+    shown = own or national
+    may_edit = shown is not None and MethodPolicy.allows(user, MethodAction.EDIT_TEMPLATE, shown)
+    versions = list(shown.versions.all()) if shown else []
+    published = next((v for v in versions if not v.is_draft), None)
+    draft = next((v for v in versions if v.is_draft), None) if may_edit else None
+    return {
+        "template": shown,
+        "published": published,
+        "published_groups": _grouped(published),
+        "draft": draft,
+        "draft_groups": _grouped(draft),
+        "may_edit": may_edit,
+        "may_copy": own is None
+        and national is not None
+        and MethodPolicy.allows(user, MethodAction.EDIT_TEMPLATE),
+    }
+
+
+def agreements_of(access: CaseAccess) -> QuerySet[Agreement]:
+    """The case's agreements, the current one first: the owning agency's to read."""
+    if not access.allows(CaseAction.READ_OWNER_DETAILS):
+        return Agreement.objects.none()
+    return Agreement.objects.filter(case_id=access.case.pk).order_by(
+        F("ended_on").desc(nulls_first=True), "-created_at", "-pk"
+    )
+
+
+@dataclass(frozen=True)
+class CalendarEvent:
+    uid: str
+    summary: str
+    day: date
+    at: time | None
+    path: str  # the case page, which asks for a login; the event carries nothing else
+
+
+def calendar_events(user: User) -> list[CalendarEvent]:
+    """Coming meetings and review dates of the current agreements of the open cases the user
+    is responsible for."""
+    today = timezone.localdate()
+    own = CasePolicy.visible_to(user).filter(responsible=user, status__in=OPEN_STATUSES)
+    current = Agreement.objects.filter(case__in=own, ended_on__isnull=True)
+    meetings = AgreementEntry.objects.filter(
+        agreement__in=current, kind=EntryKind.MEETING, occurred_on__gte=today
+    ).select_related("agreement")
+    events = [
+        CalendarEvent(
+            uid=f"meeting-{entry.pk}",
+            summary=str(_("Avhopp: möte")),
+            day=entry.occurred_on,
+            at=entry.at_time,
+            path=reverse("cases:detail", args=[entry.agreement.case_id]),
+        )
+        for entry in meetings
+    ]
+    events += [
+        CalendarEvent(
+            uid=f"review-{agreement.pk}",
+            summary=str(_("Avhopp: omprövning av överenskommelse")),
+            day=agreement.review_date,
+            at=None,
+            path=reverse("cases:detail", args=[agreement.case_id]),
+        )
+        for agreement in current.filter(review_date__gte=today)
+    ]
+    return sorted(events, key=lambda event: (event.day, event.at or time.min))
+
+
+def outcomes_due_for(user: User, *, limit: int = 20) -> list[DuePoint]:
+    """The follow-up points that have come, without an outcome, of the cases the user is
+    responsible for: the start page's list."""
+    if not CasePolicy.allows(user, CaseAction.LIST):
+        return []
+    today = timezone.localdate()
+    field_name = anchor_field()
+    earliest = min(settings.AVHOPP_OUTCOME_MONTHS)
+    latest_anchor = timezone.make_aware(
+        datetime.combine(months_after(today, -earliest) + timedelta(days=1), time.min)
+    )
+    cases = (
+        CasePolicy.visible_to(user)
+        .filter(responsible=user, **{f"{field_name}__lt": latest_anchor})
+        .annotate(recorded=Count("outcomes"))
+        .filter(recorded__lt=len(settings.AVHOPP_OUTCOME_MONTHS))
+        .prefetch_related(Prefetch("outcomes", FollowUpOutcome.objects.only("case_id", "months")))
+        .order_by(field_name, "pk")
+    )
+    points = [
+        point
+        for case in cases
+        for point in due_points(case, {o.months for o in case.outcomes.all()}, today)
+    ]
+    return sorted(points, key=lambda point: (point.due_on, point.case.pk))[:limit]
+
+
+def outcomes_of(access: CaseAccess) -> tuple[list[FollowUpOutcome], list[DuePoint]]:
+    """The case's recorded outcomes and its points due, for the owning agency."""
+    if not access.allows(CaseAction.READ_OWNER_DETAILS):
+        return [], []
+    recorded = list(FollowUpOutcome.objects.filter(case_id=access.case.pk))
+    due = due_points(access.case, {o.months for o in recorded}, timezone.localdate())
+    return recorded, due
+
+
+def outcomes_for(user: User) -> QuerySet[FollowUpOutcome]:
+    """The structured outcomes of the user's own agency's cases, for the statistics and the
+    national register (built elsewhere), which pseudonymise and aggregate them. No free text
+    is stored with an outcome; callers add the case's region and quarter themselves."""
+    if not CasePolicy.allows(user, CaseAction.LIST):
+        return FollowUpOutcome.objects.none()
+    return FollowUpOutcome.objects.filter(
+        case__in=CasePolicy.visible_to(user), case__owning_agency_id=user.agency_id
+    ).only("case_id", "months", "anchor", "due_on", "recorded_at", *OUTCOME_ANSWERS)

@@ -1,0 +1,28 @@
+"""Thin Celery tasks: ids in, a service call, nothing else."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import DatabaseError
+
+from method import pdf, services
+
+TRANSIENT_ERRORS = (DatabaseError, OSError)
+
+
+@shared_task(
+    name="method.tasks.generate_agreement",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=2,
+    retry_backoff_max=60,
+    max_retries=5,
+)
+def generate_agreement(agreement_id: int) -> None:
+    pdf.agreement_render(agreement_id=agreement_id)
+
+
+@shared_task(name="method.tasks.requeue_agreements")
+def requeue_agreements() -> int:
+    return services.agreements_requeue_stale()
