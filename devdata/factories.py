@@ -232,9 +232,13 @@ def settle_required_steps(case: Case, by: User) -> None:
         method_services.step_complete(case_step=case_step, case=case, by=by)
 
 
-def advance(case: Case, by: User, to_status: str, *, reason: str = "") -> None:
+def advance(
+    case: Case, by: User, to_status: str, *, reason: str = "", end_reason: str = ""
+) -> None:
     """Move the case one step on through its checklist, as a worker would."""
     case.refresh_from_db()
     settle_required_steps(case, by)
-    services.case_change_status(case=case, to_status=to_status, by=by, reason=reason)
+    services.case_change_status(
+        case=case, to_status=to_status, by=by, reason=reason, end_reason=end_reason
+    )
     case.refresh_from_db()

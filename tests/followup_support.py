@@ -10,9 +10,8 @@ from datetime import timedelta
 from django.utils import timezone
 
 from avhopp.models import User
-from cases import services
 from cases.models import Case, CaseStatus, EndReason, InterventionKind
-from devdata.factories import ongoing_intervention
+from devdata.factories import advance, ongoing_intervention
 from register.models import RegisterRecord
 
 PATH = [CaseStatus.INITIAL_ASSESSMENT, CaseStatus.INVESTIGATION, CaseStatus.INTERVENTIONS]
@@ -21,7 +20,7 @@ PATH = [CaseStatus.INITIAL_ASSESSMENT, CaseStatus.INVESTIGATION, CaseStatus.INTE
 def supported(case: Case, by: User, *, housing_in: int | None = 3) -> Case:
     """To Insatser (the first support decision), with housing `housing_in` days after."""
     for status in PATH:
-        services.case_change_status(case=case, to_status=status, by=by)
+        advance(case, by, status)
     if housing_in is not None:
         ongoing_intervention(
             case,
@@ -35,10 +34,7 @@ def supported(case: Case, by: User, *, housing_in: int | None = 3) -> Case:
 
 
 def ended(case: Case, by: User, status: CaseStatus, reason: EndReason) -> Case:
-    services.case_change_status(
-        case=case, to_status=status, by=by, reason="Se journalen.", end_reason=reason
-    )
-    case.refresh_from_db()
+    advance(case, by, status, reason="Se journalen.", end_reason=reason)
     return case
 
 

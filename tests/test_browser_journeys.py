@@ -604,6 +604,7 @@ def test_worker_walks_a_case_through_its_checklist_to_the_outcomes_at_follow_up(
     settle_required_steps(page)
     field(page, "Ny status").select_option(label="Avslutad")
     field(page, "Skäl").fill("Målen är nådda.")
+    field(page, "Orsak").select_option(label="Målen uppnådda")
     page.get_by_role("button", name="Ändra status").click()
     expect(page.get_by_test_id("case-status")).to_have_text("Avslutad")
     expect(page.get_by_test_id("decisions")).to_contain_text("Avslut av ärende")
