@@ -113,6 +113,9 @@ bench-log-seed: install
 
 bench-log: install
 	@set -eu; eval "$$(bash scripts/test-services.sh start)"; \
+	for db in "$(BENCH_LOG_SMALL_DATABASE_URL)" "$(BENCH_LOG_LARGE_DATABASE_URL)"; do \
+		DATABASE_URL="$$db" $(VPY) manage.py migrate -v 0; \
+	done; \
 	DATABASE_URL="$(BENCH_LOG_LARGE_DATABASE_URL)" \
 		BENCH_LOG_SMALL_DATABASE_URL="$(BENCH_LOG_SMALL_DATABASE_URL)" \
 		REDIS_URL="$$REDIS_URL" BENCH_REQUESTS=$(BENCH_REQUESTS_LOG) $(VPY) bench/log.py

@@ -27,8 +27,9 @@ from avhopp.models import Agency, AuditAction, IdentityProvider, User
 from avhopp.policy import UserAction, UserPolicy
 
 SUPPORT_GROUP = "Support"
-# app_label.codename: reference data (agencies), the users' active flag, and the referral
-# pipeline's state, read only. Nothing of cases, the log, authenticators or groups.
+# app_label.codename: reference data (agencies, the retention table), the users' active flag,
+# and the referral pipeline's state, read only. Nothing of cases, the log, authenticators or
+# groups.
 SUPPORT_PERMISSIONS = (
     "avhopp.view_agency",
     "avhopp.add_agency",
@@ -36,6 +37,9 @@ SUPPORT_PERMISSIONS = (
     "avhopp.view_user",
     "avhopp.change_user",
     "referrals.view_referral",
+    "retention.view_retentionrule",
+    "retention.add_retentionrule",
+    "retention.change_retentionrule",
 )
 
 

@@ -476,6 +476,11 @@ class AuditShownCase(models.Model):
                 fields=["case_id", "event", "event_occurred_at"], name="audit_shown_case_once"
             ),
         ]
+        # A case's lists newest first, so "who has read this case" stops after one page
+        # (cases.audit_selectors.newest_touching_cases).
+        indexes = [
+            models.Index(fields=["case_id", "-event_occurred_at"], name="audit_shown_case_time")
+        ]
 
     def __str__(self) -> str:
         return f"{self.event_id}: {self.case_id}"

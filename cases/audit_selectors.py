@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 
-from django.db.models import BooleanField, Q, QuerySet
+from django.db.models import BooleanField, F, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from avhopp.models import AuditEvent, AuditShownCase
@@ -40,7 +41,28 @@ def touching_case(case_id: int) -> Q:
     return Q(RawSQL(union, [case_id, case_id], output_field=BooleanField()))  # noqa: S611
 
 
+def newest_touching_cases(
+    events: QuerySet[AuditEvent], case_ids: Collection[int]
+) -> QuerySet[AuditEvent]:
+    """`events` that concern the cases or showed them in a list, newest first, for a page.
+
+    touching_case's condition makes PostgreSQL find *every* matching event before it sorts
+    and takes a page: the cost grows with the log (at 20,000,000 events, a case's 1,044
+    events, 5,413 buffers, 27 ms). Here the two halves are a UNION ALL, each read newest
+    first from its own index (the events' (case_id, time), the shown cases' (case_id, time)),
+    and the planner merges them, so LIMIT stops both after one page: 603 buffers, 2.8 ms on
+    the same log (EXPLAIN in bench/README.md). The shown cases are joined to their event on
+    the id *and* the time, the partition key, so each lookup reads one month's partition.
+    Other filters go on `events` before this: a union takes no filter after it."""
+    ids = list(case_ids)
+    about = events.filter(case_id__in=ids)
+    listed = events.filter(
+        shown_cases__case_id__in=ids, shown_cases__event_occurred_at=F("occurred_at")
+    )
+    return about.union(listed, all=True).order_by("-occurred_at", "-id")
+
+
 def case_readers(case: Case) -> QuerySet[AuditEvent]:
     """Who has opened this case or seen it listed: the per-case access log, for a reader the
     checkpoint let in with CaseAction.VIEW_ACCESS_LOG."""
-    return AuditEvent.objects.filter(touching_case(case.pk)).order_by("-occurred_at", "-id")
+    return newest_touching_cases(AuditEvent.objects.all(), [case.pk])

@@ -19,7 +19,12 @@ from avhopp.database import planned_for_values
 from avhopp.models import AuditAction, AuditEvent
 from avhopp.twofactor import require_recent_authentication
 from cases.audit_forms import AuditSearchForm
-from cases.audit_selectors import audit_events_visible_to, case_readers, touching_case
+from cases.audit_selectors import (
+    audit_events_visible_to,
+    case_readers,
+    newest_touching_cases,
+    touching_case,
+)
 from cases.checkpoint import audit_case_page, case_view
 from cases.models import Individual
 from cases.policy import AuditLogAction, AuditLogPolicy, CaseAccess, CaseAction
@@ -79,14 +84,16 @@ def log_page(events: QuerySet[AuditEvent], number: object) -> LogPage:
     return LogPage(rows[:LOG_PAGE_SIZE], page, len(rows) > LOG_PAGE_SIZE)
 
 
-def _searched_events(request: HttpRequest, form: AuditSearchForm) -> QuerySet[AuditEvent]:
+def _searched_events(
+    request: HttpRequest, form: AuditSearchForm, *, paged: bool = True
+) -> QuerySet[AuditEvent]:
+    """The search's events, newest first; `paged` when a page of them is read (a case's
+    events then come from newest_touching_cases, which a union makes final)."""
     AuditLogPolicy.check(request.user, AuditLogAction.SEARCH)
     events = audit_events_visible_to(request.user)
     if not form.is_valid():
         return events.none()
     data = form.cleaned_data
-    if data["case"]:
-        events = events.filter(touching_case(data["case"]))
     if data["personnummer"]:
         person = Individual.objects.filter(personnummer=data["personnummer"]).first()
         events = events.filter(individual_id=person.pk if person else -1)
@@ -100,6 +107,10 @@ def _searched_events(request: HttpRequest, form: AuditSearchForm) -> QuerySet[Au
     if data["date_to"]:
         end = datetime.combine(data["date_to"] + timedelta(days=1), time(), zone)
         events = events.filter(occurred_at__lt=end)
+    if data["case"] and paged:
+        return newest_touching_cases(events, [data["case"]])
+    if data["case"]:
+        events = events.filter(touching_case(data["case"]))
     return events.order_by("-occurred_at", "-id")
 
 
@@ -129,7 +140,7 @@ class _Echo:
 @require_recent_authentication
 def audit_export_view(request: HttpRequest) -> HttpResponse:
     form = AuditSearchForm(request.GET)
-    events = _searched_events(request, form)
+    events = _searched_events(request, form, paged=False)
     if form.errors:
         # Said before anything streams: a download cut short would look like a whole log.
         message = _("Loggen kunde inte exporteras. Rätta sökningen och försök igen.")

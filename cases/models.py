@@ -63,6 +63,9 @@ class Individual(models.Model):
     phone = models.CharField(_("telefon"), max_length=40, blank=True)
     address = models.CharField(_("adress"), max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set by an edit (cases.services.individual_update), not at registration: an edit is an
+    # entry in the person's file and moves its gallring date (retention.services).
+    updated_at = models.DateTimeField(_("senast ändrad"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("person")

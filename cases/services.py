@@ -186,7 +186,8 @@ def individual_update(
         "phone": phone,
         "address": address,
     }
-    _apply(individual, fields)
+    individual.updated_at = timezone.now()
+    _apply(individual, fields, touched=("updated_at",))
     audit_record(
         actor=by,
         action=AuditAction.INDIVIDUAL_UPDATE,

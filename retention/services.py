@@ -88,7 +88,7 @@ def _newest(queryset: QuerySet, field: str, outer: str = "pk", key: str = "case"
 def with_last_entry(cases: QuerySet[Case]) -> QuerySet[Case]:
     """Annotate `last_entry_at`: the newest entry anywhere in the file (the case itself, its
     status history, interventions, threat assessments, journal, shares, referrals, and the
-    person's consents)."""
+    person's consents and edits)."""
     entries = [
         _newest(CaseStatusChange.objects, "changed_at"),
         _newest(Intervention.objects, "updated_at"),
@@ -111,6 +111,7 @@ def with_last_entry(cases: QuerySet[Case]) -> QuerySet[Case]:
         last_entry_at=Greatest(
             "updated_at",
             Coalesce("closed_at", "updated_at"),
+            Coalesce("individual__updated_at", "updated_at"),
             *(Coalesce(entry, "updated_at") for entry in entries),
         )
     )

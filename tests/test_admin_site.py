@@ -315,6 +315,7 @@ def test_registered_admins_are_only_the_reviewed_ones(db: None) -> None:
         "cases.Consent",
         "cases.CaseShare",
         "referrals.Referral",
+        "retention.RetentionRule",  # the retention table: support adds rows, never deletes
     }
 
 
@@ -448,3 +449,33 @@ def test_a_verified_user_without_staff_gets_no_admin(
     client = login(worker)
     assert client.get("/admin/").status_code == 302
     assert client.get("/admin/login/").status_code == 404
+
+
+def test_support_adds_a_retention_rule_under_a_new_numbering_and_it_is_logged(
+    support: User, login: Callable[[User], Client]
+) -> None:
+    from retention.models import RecordKind, RetentionRule
+    from retention.services import rule_on
+
+    client = login(support)
+    response = client.post(
+        reverse("admin:retention_retentionrule_add"),
+        {
+            "record_kind": RecordKind.CASE_FILE,
+            "valid_from": "2027-01-01",
+            "retention_years": "5",
+            "legal_reference": "Test: a renumbered reference",
+            "research_birth_days": "5,15,25",
+            "research_reference": "Test: its research exception",
+        },
+    )
+    assert response.status_code == 302, response.content[:500]
+    rule = RetentionRule.objects.get(valid_from=date(2027, 1, 1))
+    assert rule_on(date(2027, 3, 1)).pk == rule.pk
+    assert rule_on(date(2026, 12, 31)).pk != rule.pk
+    event = AuditEvent.objects.get(action=AuditAction.ADMIN_CHANGE)
+    assert (event.object_type, event.object_id) == ("retention.RetentionRule", str(rule.pk))
+    # The table keeps its history: no row is deleted through the admin.
+    url = reverse("admin:retention_retentionrule_delete", args=[rule.pk])
+    assert client.post(url, {"post": "yes"}).status_code == 403
+    assert RetentionRule.objects.filter(pk=rule.pk).exists()

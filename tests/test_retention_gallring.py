@@ -145,6 +145,20 @@ def test_a_file_with_a_new_entry_is_no_longer_due(
     assert Case.objects.filter(pk=case.pk).exists()
 
 
+def test_an_edit_of_the_person_is_an_entry_too(
+    old_closed: Callable[..., Case], municipality: Agency, worker: User
+) -> None:
+    case = old_closed()
+    today = timezone.localdate()
+    assert [due.case.pk for due in services.files_due(agency=municipality, as_of=today)] == [
+        case.pk
+    ]
+    case_services.individual_update(
+        individual=case.individual, by=worker, case=case, phone="070-111 22 33"
+    )
+    assert not list(services.files_due(agency=municipality, as_of=today))
+
+
 def test_an_open_case_is_never_due(
     make_case: Callable[..., Case], worker: User, municipality: Agency
 ) -> None:
