@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from avhopp.models import AuditAction, User
-from cases.audit_selectors import NAME_SEARCH_CASES, Subject, TooManyCases, subject_of_person
+from cases.audit_selectors import NAME_SEARCH_CASES, TooManyCases, cases_of_person
 from cases.forms import DATE_INPUT
 from cases.models import Case
 
@@ -103,14 +103,14 @@ class AuditSearchForm(_Period):
             return 0
         return case_id
 
-    def clean_person(self) -> Subject | None:
+    def clean_person(self) -> list[int] | None:
         text = self.cleaned_data["person"].strip()
         if not text:
             return None
         if len(text.replace(" ", "")) < 2:
             raise ValidationError(_("Skriv minst två tecken av namnet."), code="short")
         try:
-            return subject_of_person(self.user, text)
+            return cases_of_person(self.user, text)
         except TooManyCases:
             raise ValidationError(
                 _(

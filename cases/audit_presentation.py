@@ -27,7 +27,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from avhopp.models import AuditEvent, Role, User
+from avhopp.models import AuditEvent, User
 from cases.masking import shown_identity_number
 from cases.models import Case, CaseStatus, Individual, LegalBasis
 from cases.policy import AuditLogPolicy
@@ -69,8 +69,12 @@ def reason_words(reason: str) -> str:
     return ": ".join(str(_REASON_WORDS.get(part, part)) for part in parts)
 
 
+# The role field's own choices: a row of the log names a role, it decides nothing by it.
+_ROLE_WORDS = dict(User._meta.get_field("role").flatchoices)
+
+
 def role_words(role: str) -> str:
-    return str(Role(role).label) if role in Role.values else role
+    return str(_ROLE_WORDS.get(role, role))
 
 
 def local_time(moment: datetime) -> str:
@@ -113,8 +117,7 @@ class _Names:
         case_ids = {event.case_id for event in events if event.case_id is not None}
         case_ids |= {case_id for ids in shown.values() for case_id in ids}
         case_ids |= set(_object_ids(events, _CASE))
-        person_ids = {event.individual_id for event in events if event.individual_id is not None}
-        person_ids |= set(_object_ids(events, _PERSON))
+        person_ids = set(_object_ids(events, _PERSON))
         cases = AuditLogPolicy.with_case_log_access(
             user, Case.objects.filter(pk__in=case_ids).only("opened_at", "owning_agency_id")
         )

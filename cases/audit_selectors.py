@@ -24,7 +24,7 @@ from cases.selectors import named
 
 # A search by name reads the log of at most this many cases (each through the case index):
 # more, and the reviewer is asked for more of the name. A number names one person.
-NAME_SEARCH_CASES = 20
+NAME_SEARCH_CASES = 10
 
 # What counts as reading a file, for the month's sample.
 READ_ACTIONS = (
@@ -43,43 +43,33 @@ def audit_events_visible_to(user: User) -> QuerySet[AuditEvent]:
     return AuditLogPolicy.visible_to(user)
 
 
-def touching_cases(case_ids: Collection[int], person_ids: Collection[int] = ()) -> Q:
-    """Events about the cases (and the people), and the list and search pages that showed
-    the cases (a condition on the events table itself, not an alias of it).
+def touching_cases(case_ids: Collection[int]) -> Q:
+    """Events about the cases, and the list and search pages that showed them (a condition on
+    the events table itself, not an alias of it).
 
     A union rather than OR, so each half reads its own index: the events' (case_id, time)
-    index and the shown cases' unique (case_id, event_id, event_occurred_at) one (and the
-    events' (individual_id, time) index for people). The union gives each event's id *and
-    time*: the time is the partition key, so each event is then looked up in its own month's
-    partition. Matched on the id alone, every lookup probed every month's partition: 5,468
-    buffers for a case's hundred events on a 2,000,000-event log, 554 by id and time (EXPLAIN
-    in bench/README.md)."""
-    events, shown = AuditEvent._meta.db_table, AuditShownCase._meta.db_table
-    cases, people = sorted(case_ids), sorted(person_ids)
-    # Names from the models and the ids as parameters: nothing from the request in the SQL.
-    select = 'SELECT "{0}", "{1}" FROM "{2}" WHERE "{3}"'
-    halves = []
-    if cases:
-        halves += [
-            (select.format("id", "occurred_at", events, "case_id"), cases),
-            (select.format("event_id", "event_occurred_at", shown, "case_id"), cases),
-        ]
-    if people:
-        halves.append((select.format("id", "occurred_at", events, "individual_id"), people))
-    if not halves:
+    index and the shown cases' unique (case_id, event_id, event_occurred_at) one. The union
+    gives each event's id *and time*: the time is the partition key, so each event is then
+    looked up in its own month's partition. Matched on the id alone, every lookup probed every
+    month's partition: 5,468 buffers for a case's hundred events on a 2,000,000-event log, 554
+    by id and time (EXPLAIN in bench/README.md). Several cases cost what each costs alone."""
+    ids = sorted(case_ids)
+    if not ids:
         return Q(pk__in=[])
-    union = " UNION ALL ".join(f"{half} {_equals_any(ids)}" for half, ids in halves)
-    condition = f'("{events}"."id", "{events}"."occurred_at") IN ({union})'
-    params = [value for _select, ids in halves for value in ids]
-    return Q(RawSQL(condition, params, output_field=BooleanField()))  # noqa: S611
+    events, shown = AuditEvent._meta.db_table, AuditShownCase._meta.db_table
+    match = "= %s" if len(ids) == 1 else f"IN ({', '.join(['%s'] * len(ids))})"
+    # Names from the models and the ids as parameters: nothing from the request in the SQL.
+    union = (
+        f'("{events}"."id", "{events}"."occurred_at") IN ('  # noqa: S608
+        f'SELECT "id", "occurred_at" FROM "{events}" WHERE "case_id" {match}'
+        f' UNION ALL SELECT "event_id", "event_occurred_at" FROM "{shown}"'
+        f' WHERE "case_id" {match})'
+    )
+    return Q(RawSQL(union, [*ids, *ids], output_field=BooleanField()))  # noqa: S611
 
 
 def touching_case(case_id: int) -> Q:
     return touching_cases([case_id])
-
-
-def _equals_any(ids: list[int]) -> str:
-    return "= %s" if len(ids) == 1 else f"IN ({', '.join(['%s'] * len(ids))})"
 
 
 def case_readers(case: Case) -> QuerySet[AuditEvent]:
@@ -95,18 +85,10 @@ class TooManyCases(Exception):
     """A name found in more than NAME_SEARCH_CASES cases."""
 
 
-@dataclass(frozen=True)
-class Subject:
-    """Whom a log search is about: cases and people, by id."""
-
-    case_ids: tuple[int, ...]
-    person_ids: tuple[int, ...] = ()
-
-
-def subject_of_person(user: User, text: str) -> Subject:
-    """The cases and the person a log search by identity number or name is about, through
-    the case search's own parsing and name index; the log is then read case by case through
-    its index (touching_cases), as a search by case is.
+def cases_of_person(user: User, text: str) -> list[int]:
+    """The ids of the cases a log search by identity number or name is about, through the
+    case search's own parsing and name index; the log is then read through the case index
+    (touching_cases), as a search by case is, so it costs what the cases' searches cost.
 
     A number names one person, whatever agency has them: the log itself then shows only what
     the reviewer may see, so it never tells whether the number is registered. A name is looked
@@ -123,13 +105,10 @@ def subject_of_person(user: User, text: str) -> Subject:
         found = Case.objects.filter(individual__personnummer=number)
     else:
         found = AuditLogPolicy.cases_found_by_name(user).filter(named(text.split()[:4]))
-    pairs = list(found.order_by("-pk").values_list("pk", "individual_id")[: NAME_SEARCH_CASES + 1])
-    if not number and len(pairs) > NAME_SEARCH_CASES:
+    case_ids = list(found.order_by("-pk").values_list("pk", flat=True)[: NAME_SEARCH_CASES + 1])
+    if not number and len(case_ids) > NAME_SEARCH_CASES:
         raise TooManyCases
-    return Subject(
-        case_ids=tuple(case_id for case_id, _ in pairs),
-        person_ids=tuple(sorted({person_id for _, person_id in pairs})),
-    )
+    return case_ids
 
 
 # --- The agency's events over a period: per-user summary and the month's sample ---------------

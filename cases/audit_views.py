@@ -111,7 +111,7 @@ def _searched_events(request: HttpRequest, form: AuditSearchForm) -> QuerySet[Au
     if data["case"] is not None:
         events = events.filter(touching_case(data["case"]))
     if data["person"] is not None:
-        events = events.filter(touching_cases(data["person"].case_ids, data["person"].person_ids))
+        events = events.filter(touching_cases(data["person"]))
     if data["username"]:
         events = events.filter(username__iexact=data["username"])
     if data["action"]:

@@ -82,13 +82,15 @@ def test_search_by_reference_name_and_number(
     other = make_case(worker, first_name="Annan", last_name="Person")
     for case in (sought, other):
         login(worker).get(case.get_absolute_url())
+    login(worker).get(reverse("cases:list"))
     client = login(log_reviewer)
 
     def cases_found(**params: str) -> set[int | None]:
         response = client.get(reverse("audit:search"), params)
         assert response.status_code == 200, response.content.decode()[-2000:]
         events = response.context["page"].object_list
-        return {event.case_id for event in events if event.action != "individual_create"}
+        # The list page that showed the case is found too; it names no single case.
+        return {event.case_id for event in events if event.action != AuditAction.CASE_LIST}
 
     number = sought.individual.personnummer
     assert number is not None
@@ -101,9 +103,11 @@ def test_search_by_reference_name_and_number(
         {"person": number[2:]},
     ):
         assert cases_found(**params) == {sought.pk}, params
-    # The person's registration (no case yet) is found by the person too.
-    person_events = client.get(reverse("audit:search"), {"person": number}).context["page"]
-    assert AuditAction.INDIVIDUAL_CREATE in {e.action for e in person_events.object_list}
+    # A person is searched as their cases are: the same events, lists included.
+    by_case = client.get(reverse("audit:search"), {"case": sought.reference}).context["page"]
+    by_person = client.get(reverse("audit:search"), {"person": number}).context["page"]
+    assert [e.pk for e in by_person.object_list] == [e.pk for e in by_case.object_list]
+    assert AuditAction.CASE_LIST in {e.action for e in by_person.object_list}
     # Another year's reference finds nothing, and neither does an unknown name or number.
     wrong_year = sought.reference.replace(f"{sought.opened_at:%Y}", "1999")
     assert cases_found(case=wrong_year) == set()
@@ -122,7 +126,7 @@ def test_a_search_by_name_is_bounded(
     client = login(log_reviewer)
     response = client.get(reverse("audit:search"), {"person": "Vanligsson"})
     assert response.status_code == 400
-    assert "Namnet finns i fler än 20 ärenden" in response.content.decode()
+    assert f"Namnet finns i fler än {NAME_SEARCH_CASES} ärenden" in response.content.decode()
     export = client.get(reverse("audit:export"), {"person": "Vanligsson"})
     assert export.status_code == 400 and not export.streaming
 
@@ -135,8 +139,7 @@ def test_a_search_by_name_looks_only_among_the_agencys_cases(
 ) -> None:
     foreign = make_case(outsider, first_name="Främmande", last_name="Kommunsson")
     login(outsider).get(foreign.get_absolute_url())
-    subject = audit_selectors.subject_of_person(log_reviewer, "Kommunsson")
-    assert subject.case_ids == ()
+    assert audit_selectors.cases_of_person(log_reviewer, "Kommunsson") == []
     events = login(log_reviewer).get(reverse("audit:search"), {"person": "Kommunsson"})
     assert list(events.context["page"].object_list) == []
 
@@ -246,10 +249,18 @@ def test_protected_people_are_masked_in_the_rows(
     protected = make_case(worker, protection_level="protected_registration")
     number = protected.individual.personnummer
     assert number is not None
+    audit_record(
+        actor=worker,
+        action=AuditAction.IDENTITY_REVEAL,
+        obj=protected.individual,
+        case_id=protected.pk,
+        individual_id=protected.individual_id,
+        reason="urgent",
+    )
     client = login(log_reviewer)
     body = client.get(reverse("audit:search"), {"person": number}).content.decode()
     rows = _table(body, "log-rows")
-    assert f"Person {number[:8]}-****" in rows  # the registration's object
+    assert f"Person {number[:8]}-****" in rows  # the reveal's object
     assert number[8:] not in rows
     export = body_of(client.get(reverse("audit:export"), {"person": number}))
     assert f"{number[:8]}-****" in export and f"{number[:8]}-{number[8:]}" not in export
@@ -729,14 +740,15 @@ def test_query_counts_of_the_reviewers_pages(
         "sample": _queries(client, f"{reverse('audit:sample')}?month=previous"),
     }
     # Session, user and second factor (3) and the page's audit row (1) on each; then:
-    # search by case: the reference's case (1), the page (1), its cases and people (2);
-    # newest: the page, its cases and people (3); who has read: the case through the
-    # checkpoint (1), the page, its cases and people (3); summary: one grouped query per part
-    # (2); sample: one ranked query per part (2), the reviews (1), cases and people (2).
+    # search by case: the reference's case (1), the page (1), its cases (1); newest: the page,
+    # its cases and the people it names as objects (3: the people's registrations); who has
+    # read: the case through the checkpoint (1), the page and its cases (2); summary: one
+    # grouped query per part (2); sample: one ranked query per part (2), the reviews (1) and
+    # the cases (1). People are read only for rows whose object is a person.
     assert counts == {
-        "search by case": 8,
+        "search by case": 7,
         "search, newest": 7,
-        "who has read": 8,
+        "who has read": 7,
         "summary": 6,
-        "sample": 9,
+        "sample": 8,
     }
