@@ -188,10 +188,6 @@ class MonthSample:
     def drawn(self) -> int:
         return len(self.events)
 
-    @property
-    def unreviewed(self) -> list[AuditEvent]:
-        return [event for event in self.events if event.pk not in self.reviews]
-
 
 def month_start(moment: datetime) -> datetime:
     local = timezone.localtime(moment)
