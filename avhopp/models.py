@@ -284,6 +284,7 @@ class AuditAction(models.TextChoices):
     DOCUMENT_DOWNLOAD = "document_download", _("Laddat ned dokument")
     AUDIT_VIEW = "audit_view", _("Läst loggen")
     AUDIT_EXPORT = "audit_export", _("Exporterat loggen")
+    AUDIT_SAMPLE_REVIEW = "audit_sample_review", _("Granskat stickprov ur loggen")
     USER_CREATE = "user_create", _("Skapat användare")
     USER_UPDATE = "user_update", _("Ändrat användare")
     USER_SESSIONS_ENDED = "user_sessions_ended", _("Avslutat användarens sessioner")

@@ -468,6 +468,11 @@ AVHOPP_AUDIT_RETENTION_MONTHS = env_int("AVHOPP_AUDIT_RETENTION_MONTHS", 0)
 # Whether a person's log extract names the staff who read the file, or only their agency
 # and role (the default: staff in this work face threats, and municipal practice varies).
 AVHOPP_LOG_EXTRACT_NAMES_STAFF = env_bool("AVHOPP_LOG_EXTRACT_NAMES_STAFF", False)
+# How many reads of the month the log reviewers' sample draws (one from each equal part of the
+# month, once the part has ended); at most 100.
+AVHOPP_LOG_SAMPLE_SIZE = env_int("AVHOPP_LOG_SAMPLE_SIZE", 10, minimum=1)
+if AVHOPP_LOG_SAMPLE_SIZE > 100:
+    raise ImproperlyConfigured(f"AVHOPP_LOG_SAMPLE_SIZE={AVHOPP_LOG_SAMPLE_SIZE} is above 100.")
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://")):

@@ -144,7 +144,7 @@ def page_set(actors: Actors) -> list[Page]:
             "log search, one case's events",
             actors.reviewer,
             "audit:search",
-            params={"case": str(actors.logged_case.pk)},
+            params={"case": actors.logged_case.reference},
         ),
     ]
     return pages

@@ -9,6 +9,8 @@ class CasesConfig(AppConfig):
     verbose_name = _("Ärenden")
 
     def ready(self) -> None:
+        from cases.audit_presentation import register_log_words
         from cases.panels import register_panels
 
         register_panels()
+        register_log_words()

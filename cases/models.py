@@ -632,3 +632,36 @@ class CaseGroupObjectPermission(GroupObjectPermissionBase):
 
     class Meta(GroupObjectPermissionBase.Meta):
         pass
+
+
+class LogSampleReview(models.Model):
+    """A log reviewer's mark that an event of the month's sample (cases.audit_selectors) was
+    reviewed, with an optional note. Per agency: each agency reviews its own sample. The event
+    is named by its id and time (the log's partition key), like the log's shown cases."""
+
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="+", verbose_name=_("myndighet")
+    )
+    event_id = models.BigIntegerField(_("händelse-id"))
+    event_occurred_at = models.DateTimeField(_("händelsens tid (UTC)"))
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("granskad av"),
+    )
+    reviewed_at = models.DateTimeField(_("granskad"), default=timezone.now)
+    note = models.CharField(_("anteckning"), max_length=1000, blank=True)
+
+    class Meta:
+        verbose_name = _("granskat stickprov")
+        verbose_name_plural = _("granskade stickprov")
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "event_id"], name="sample_review_once"),
+        ]
+        indexes = [
+            models.Index(fields=["agency", "event_occurred_at"], name="sample_review_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency_id}: {self.event_id}"

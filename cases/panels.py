@@ -6,9 +6,11 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from avhopp.audit import audit_list
+from avhopp.audit import audit_list, audit_record
 from avhopp.models import AuditAction
 from avhopp.panels import Panel, register
+from cases.audit_presentation import sample_context
+from cases.audit_selectors import sample_for
 from cases.policy import (
     AuditLogAction,
     AuditLogPolicy,
@@ -40,11 +42,19 @@ def _coordination_alerts(request: HttpRequest, _subject: Any) -> dict[str, Any] 
     return {"alerts": list(unseen[:ALERTS_SHOWN])}
 
 
-def _audit_search(request: HttpRequest, _subject: Any) -> dict[str, Any] | None:
-    return {} if AuditLogPolicy.allows(request.user, AuditLogAction.SEARCH) else None
+def _log_review(request: HttpRequest, _subject: Any) -> dict[str, Any] | None:
+    """The log reviewer's way in: the search, the summary, and the month's sample still to
+    review (a view of the log, logged as one when it shows any)."""
+    user = request.user
+    if not AuditLogPolicy.allows(user, AuditLogAction.SEARCH):
+        return None
+    sample = sample_for(user)
+    if sample.events:
+        audit_record(actor=user, action=AuditAction.AUDIT_VIEW, reason="sample")
+    return sample_context(user, sample)
 
 
 def register_panels() -> None:
     register("start", Panel("cases/start/case_lists.html", _case_lists))
     register("start", Panel("cases/start/coordination_alerts.html", _coordination_alerts))
-    register("start", Panel("cases/start/audit_search.html", _audit_search))
+    register("start", Panel("cases/start/log_review.html", _log_review))

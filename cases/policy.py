@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
@@ -23,7 +22,7 @@ from django.db.models import Exists, Func, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from avhopp.audit import audit_record
-from avhopp.models import AgencyKind, AuditAction, AuditEvent, Role
+from avhopp.models import AgencyKind, AuditAction, AuditEvent, Role, User
 from avhopp.policy import agency_kind
 from cases.models import (
     Case,
@@ -33,9 +32,6 @@ from cases.models import (
     CoordinationAlert,
     ProtectionLevel,
 )
-
-if TYPE_CHECKING:
-    from avhopp.models import User
 
 
 class CaseAction(models.TextChoices):
@@ -277,6 +273,7 @@ class CoordinationAlertPolicy:
 
 class AuditLogAction(models.TextChoices):
     SEARCH = "search"  # search and read the log, and export it
+    REVIEW_SAMPLE = "review_sample"  # mark an event of the month's sample as reviewed
 
 
 class _EqualsAny(Func):
@@ -295,7 +292,7 @@ class AuditLogPolicy:
     def visible_to(user: User) -> QuerySet[AuditEvent]:
         if not AuditLogPolicy.allows(user, AuditLogAction.SEARCH):
             return AuditEvent.objects.none()
-        own_cases = Case.objects.filter(owning_agency_id=user.agency_id).values("pk")
+        own_cases = AuditLogPolicy.own_cases(user)
         own: Q = Q(case_id__in=own_cases)
         if connection.vendor == "postgresql":
             # `case_id = ANY(ARRAY(subquery))`: the agency's cases read once, and the condition
@@ -307,10 +304,49 @@ class AuditLogPolicy:
         return AuditEvent.objects.filter(own | Q(agency_id=user.agency_id))
 
     @staticmethod
+    def own_cases(user: User) -> QuerySet[Case]:
+        """The ids of the cases whose every event the user's agency reads: those it owns."""
+        return Case.objects.filter(owning_agency_id=user.agency_id).values("pk")
+
+    @staticmethod
+    def staff(user: User) -> QuerySet[User]:
+        """The ids of the users whose events the user's agency reads: its own staff."""
+        return User.objects.filter(agency_id=user.agency_id).values("pk")
+
+    @staticmethod
     def allows(user: User, action: AuditLogAction) -> bool:
         return _in_an_agency(user) and user.role == Role.LOG_REVIEWER
 
     @staticmethod
+    def cases_found_by_name(user: User) -> QuerySet[Case]:
+        """Where a search of the log by a person's name looks: the cases the agency sees."""
+        if not AuditLogPolicy.allows(user, AuditLogAction.SEARCH):
+            return Case.objects.none()
+        return CasePolicy.visible_to(user)
+
+    @staticmethod
+    def with_case_log_access(user: User, cases: QuerySet[Case]) -> QuerySet[Case]:
+        """The cases, each marked `visible` when the user's agency sees it, for
+        `opens_case_log` on many cases (a page of log rows) in the query that loads them."""
+        grants = view_grants(user).filter(content_object_id=OuterRef("pk"))
+        return cases.annotate(visible=Exists(grants))
+
+    @staticmethod
+    def opens_case_log(user: User, case: Case) -> bool:
+        """Whether "who has read this case" opens for the user, exactly as the checkpoint
+        decides it (a visible case and CaseAction.VIEW_ACCESS_LOG), for a case loaded through
+        `with_case_log_access`: log rows link to it only then, never to a 403 or a 404."""
+        return bool(case.visible) and CasePolicy.allows(user, CaseAction.VIEW_ACCESS_LOG, case)
+
+    @staticmethod
     def check(user: User, action: AuditLogAction) -> None:
         if not AuditLogPolicy.allows(user, action):
+            raise PermissionDenied
+
+    @staticmethod
+    def require(user: User, action: AuditLogAction, event: AuditEvent) -> None:
+        """The services' own check: the action allowed, on an event the user reads."""
+        AuditLogPolicy.check(user, action)
+        visible = AuditLogPolicy.visible_to(user)
+        if not visible.filter(pk=event.pk, occurred_at=event.occurred_at).exists():
             raise PermissionDenied

@@ -127,7 +127,7 @@ SORTABLE = {
 }
 
 
-def _named(words: list[str]) -> Q:
+def named(words: list[str]) -> Q:
     """Cases whose person's first or last name contains each word (the trigram index of
     migration 0003 serves it; callers filter by `cases_visible_to`)."""
     condition = Q()
@@ -150,7 +150,7 @@ def case_list(user: User, filters: CaseFilters) -> QuerySet[Case]:
             found_by_number = CasePolicy.found_by_identity_number(user)
             cases = cases.filter(Q(individual__personnummer=number) & found_by_number)
         else:
-            cases = cases.filter(_named(query.split()[:4]))
+            cases = cases.filter(named(query.split()[:4]))
     if filters.status == "open":
         cases = cases.filter(status__in=OPEN_STATUSES)
     elif filters.status:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
 from avhopp.audit import audit_event, audit_record, audit_record_all
-from avhopp.models import Agency, AgencyKind, AuditAction
+from avhopp.models import Agency, AgencyKind, AuditAction, AuditEvent
 from cases import hooks
 from cases.hooks import DecisionKind
 from cases.identity import REGISTRATION_REFUSED, birth_date_of
@@ -32,11 +32,12 @@ from cases.models import (
     Intervention,
     InterventionStatus,
     JournalEntry,
+    LogSampleReview,
     ProtectionLevel,
     ThreatAssessment,
     allowed_transitions,
 )
-from cases.policy import CaseAction, CasePolicy
+from cases.policy import AuditLogAction, AuditLogPolicy, CaseAction, CasePolicy
 
 if TYPE_CHECKING:
     from avhopp.models import User
@@ -669,3 +670,23 @@ def outside_assignment_read(*, access: CaseAccess, reason: str) -> None:
         case_id=access.case.pk,
         reason=reason,
     )
+
+
+@transaction.atomic
+def log_sample_review(*, by: User, event: AuditEvent, note: str = "") -> LogSampleReview:
+    """Mark an event of the month's sample reviewed, once per agency. The note stays in the
+    review, not in the log: it may say more about the person than the log ever does."""
+    AuditLogPolicy.require(by, AuditLogAction.REVIEW_SAMPLE, event)
+    review, created = LogSampleReview.objects.get_or_create(
+        agency_id=by.agency_id,
+        event_id=event.pk,
+        defaults={
+            "event_occurred_at": event.occurred_at,
+            "reviewed_by": by,
+            "note": note.strip(),
+        },
+    )
+    if not created:
+        raise ValidationError(_("Händelsen är redan granskad."))
+    audit_record(actor=by, action=AuditAction.AUDIT_SAMPLE_REVIEW, obj=review)
+    return review

@@ -9,6 +9,7 @@ class ReferralsConfig(AppConfig):
     verbose_name = _("Remisser")
 
     def ready(self) -> None:
-        from referrals.panels import register_panels
+        from referrals.panels import register_log_words, register_panels
 
         register_panels()
+        register_log_words()

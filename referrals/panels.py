@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from avhopp.panels import Panel, register
+from cases.audit_presentation import register_choice_words, register_reason_words
 from cases.policy import CaseAccess, CaseAction
+from referrals.models import ReferralStatus
 from referrals.selectors import referrals_of_case
 
 
@@ -20,3 +23,9 @@ def _case_referrals(request: HttpRequest, access: CaseAccess) -> dict[str, Any]:
 
 def register_panels() -> None:
     register("case_detail", Panel("referrals/case_panel.html", _case_referrals))
+
+
+def register_log_words() -> None:
+    """Words for the reasons referral events carry (referrals.services)."""
+    register_choice_words(ReferralStatus)
+    register_reason_words({"retry": _("Nytt försök")})

@@ -9,6 +9,7 @@ class RelocationsConfig(AppConfig):
     verbose_name = _("Omplaceringar")
 
     def ready(self) -> None:
-        from relocations.panels import register_panels
+        from relocations.panels import register_log_words, register_panels
 
         register_panels()
+        register_log_words()

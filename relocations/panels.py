@@ -5,9 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from avhopp.panels import Panel, register
+from cases.audit_presentation import register_choice_words, register_reason_words
 from cases.policy import CaseAccess
+from relocations.models import (
+    AbortReason,
+    Clearance,
+    DeclineReason,
+    OfferStatus,
+    RelocationStatus,
+)
 from relocations.policy import RelocationPolicy
 from relocations.selectors import destination_of, relocations_visible_to, waiting_for
 
@@ -37,3 +46,22 @@ def _case_relocations(request: HttpRequest, access: CaseAccess) -> dict[str, Any
 def register_panels() -> None:
     register("start", Panel("relocations/start_panel.html", _waiting))
     register("case_detail", Panel("relocations/case_panel.html", _case_relocations))
+
+
+def register_log_words() -> None:
+    """Words for the reasons relocation events carry (relocations.services and views)."""
+    register_choice_words(RelocationStatus, AbortReason, DeclineReason, Clearance, OfferStatus)
+    register_reason_words(
+        {
+            "avoid": _("Ort att undvika"),
+            "refused": _("Avböjd"),
+            "shares_revoked": _("Delningar återkallade"),
+            "ivo": _("IVO"),
+            "no_answer": _("Inget svar i tid"),
+            "agreement": _("Placeringsavtal"),
+            "full": _("hela"),
+            "sending": _("sändande kommunens exemplar"),
+            "name+address": _("Namn och adress"),
+            "name": _("Namn"),
+        }
+    )

@@ -9,6 +9,7 @@ class RetentionConfig(AppConfig):
     verbose_name = _("Gallring och utdrag")
 
     def ready(self) -> None:
-        from retention.panels import register_panels
+        from retention.panels import register_log_words, register_panels
 
         register_panels()
+        register_log_words()

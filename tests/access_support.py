@@ -192,6 +192,11 @@ TABLE: dict[str, Expect] = {
     "audit:case_readers": Expect(
         None, GET, "403 403 R200 200 403  403 403 403  404 404 404  404 404 404  LOGIN"
     ),
+    # Marking an event of the month's sample reviewed: POST-only, checked before anything
+    # else; an event outside the poster's own sample answers 404 (tests/test_log_reviewer.py).
+    "audit:sample_review": Expect(
+        "sampled_event", POST, "405 405 405 405 405  405 405 405  405 405 405  405 405 405  405"
+    ),
     "referrals:create": Expect(
         None, GET_POST, "403 403 R200 403 403  403 403 403  404 404 404  404 404 404  LOGIN"
     ),
@@ -550,6 +555,7 @@ def world(
         assessment=assessment,
         extra={
             "relocation": relocation,
+            "sampled_event": AuditEvent.objects.filter(case_id=case.pk).earliest("pk"),
             **retention_objects(case, worker),
             "research_extract": _extract(national_agency),
             "report": QuarterlyReport.objects.create(

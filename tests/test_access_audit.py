@@ -65,7 +65,7 @@ def test_csv_export_is_logged_once(
     response = login(log_reviewer).get(reverse("audit:export"))
     assert response.status_code == 200
     text = body_of(response)
-    assert text.startswith("occurred_at,username")
+    assert text.startswith("Tid (svensk tid),Användare")
     assert _events(AuditAction.AUDIT_EXPORT).count() == 1
     assert _events(AuditAction.AUDIT_EXPORT).get().user_id == log_reviewer.pk
 

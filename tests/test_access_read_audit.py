@@ -119,13 +119,13 @@ def test_log_reviewer_finds_the_lists_that_showed_the_case(
     page = reviewer.get(reverse("audit:case_readers", args=[world.case.pk])).content.decode()
     assert "colleague" in page
     assert str(AuditAction.CASE_LIST.label) in page
-    searched = reviewer.get(reverse("audit:search"), {"case": world.case.pk}).content.decode()
-    assert "colleague" in searched
-    export = reviewer.get(reverse("audit:export"), {"case": world.case.pk})
+    searched = reviewer.get(reverse("audit:search"), {"case": world.case.reference})
+    assert "colleague" in searched.content.decode()
+    export = reviewer.get(reverse("audit:export"), {"case": world.case.reference})
     rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode())))
-    shown_column = rows[0].index("shown_case_ids")
+    shown_column = rows[0].index("Visade ärenden")
     listed = [row for row in rows[1:] if row[1] == "colleague"]
-    assert [row[shown_column] for row in listed] == [str(world.case.pk)]
+    assert [row[shown_column] for row in listed] == [world.case.reference]
 
 
 def test_shown_cases_are_append_only(worker: User, case: Case) -> None:

@@ -35,13 +35,13 @@ def test_log_reviewer_searches_by_case_user_action_and_person(
         assert response.status_code == 200
         return {(e.action, e.case_id) for e in response.context["page"].object_list}
 
-    assert ("case_view", case.pk) in found(case=str(case.pk))
-    assert all(case_id == case.pk for _, case_id in found(case=str(case.pk)))
+    assert ("case_view", case.pk) in found(case=case.reference)
+    assert all(case_id == case.pk for _, case_id in found(case=case.reference))
     assert {a for a, _ in found(action="case_view")} == {"case_view"}
     assert found(username=colleague.username) == set()
     person = case.individual.personnummer
-    assert ("case_view", case.pk) in found(personnummer=f"{person[:8]}-{person[8:]}")
-    assert ("case_view", other.pk) not in found(personnummer=person)
+    assert ("case_view", case.pk) in found(person=f"{person[:8]}-{person[8:]}")
+    assert ("case_view", other.pk) not in found(person=person)
 
 
 def test_log_reviewer_sees_only_own_agency(login, log_reviewer, outsider, make_case) -> None:
@@ -60,7 +60,14 @@ def test_other_roles_cannot_search_the_log(request, login, role_fixture: str) ->
 
 
 @pytest.mark.parametrize(
-    "params", [{"date_from": "2026-13-40"}, {"case": "abc"}, {"personnummer": "nonsense"}]
+    "params",
+    [
+        {"date_from": "2026-13-40"},
+        {"case": "abc"},
+        {"case": "4"},  # a database id is no reference
+        {"person": "19900517-1234"},  # the check digit is wrong
+        {"person": "x"},
+    ],
 )
 def test_bad_search_input_gets_a_message(login, log_reviewer, params: dict[str, str]) -> None:
     response = login(log_reviewer).get("/logg/", params)
@@ -84,12 +91,12 @@ def test_csv_export_is_logged_and_neutralises_formulas(
         case_id=case.pk,
         reason="=HYPERLINK()",
     )
-    response = login(log_reviewer).get("/logg/export.csv", {"case": case.pk})
+    response = login(log_reviewer).get("/logg/export.csv", {"case": case.reference})
     assert response["Content-Disposition"].startswith("attachment")
     assert response["Cache-Control"] == "no-store, private"
     rows = _csv_rows(response)
-    assert rows[0][:5] == ["occurred_at", "username", "agency_name", "role", "action"]
-    reason = rows[0].index("reason")
+    assert rows[0][:5] == ["Tid (svensk tid)", "Användare", "Myndighet", "Roll", "Händelse"]
+    reason = rows[0].index("Skäl")
     assert "'=HYPERLINK()" in {row[reason] for row in rows[1:]}
     assert AuditEvent.objects.filter(action=AuditAction.AUDIT_EXPORT).count() == 1
 
@@ -114,21 +121,21 @@ def test_log_pages_page_without_counting_the_log(login, log_reviewer, worker, ca
         audit_record(actor=worker, action=AuditAction.CASE_VIEW, case_id=case.pk)
     client = login(log_reviewer)
     with CaptureQueriesContext(connection) as captured:
-        first = client.get("/logg/", {"case": str(case.pk)})
+        first = client.get("/logg/", {"case": case.reference})
     log_reads = [q["sql"] for q in captured if "avhopp_auditevent" in q["sql"]]
     assert not [sql for sql in log_reads if "COUNT(" in sql.upper()]
     page = first.context["page"]
     assert (len(page.object_list), page.number, page.has_next()) == (LOG_PAGE_SIZE, 1, True)
     body = first.content.decode()
-    assert f"case={case.pk}&amp;page=2" in body and "Fler händelser" in body
+    assert f"case={case.reference}&amp;page=2" in body and "Fler händelser" in body
     assert " av " not in body.split('class="pagination"')[1].split("</nav>")[0]
-    second = client.get("/logg/", {"case": str(case.pk), "page": "2"}).context["page"]
+    second = client.get("/logg/", {"case": case.reference, "page": "2"}).context["page"]
     assert second.number == 2 and not second.has_next() and second.has_previous()
     assert len(second.object_list) == 4  # the three, and the case's creation
     assert not {e.pk for e in second.object_list} & {e.pk for e in page.object_list}
     # Nonsense and huge page numbers give a page, never an error.
     for number in ("abc", "-4", "99999999999999999999999"):
-        response = client.get("/logg/", {"case": str(case.pk), "page": number})
+        response = client.get("/logg/", {"case": case.reference, "page": number})
         assert response.status_code == 200
         assert response.context["page"].number in (1, LOG_MAX_PAGE)
 

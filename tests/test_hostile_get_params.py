@@ -43,7 +43,7 @@ query_params = st.dictionaries(
             "order",
             "page",
             "case",
-            "personnummer",
+            "person",
             "username",
             "action",
             "date_from",
@@ -69,6 +69,8 @@ def test_list_and_search_pages(
         ("worker", reverse("cases:create")),
         ("coordinator", reverse("referrals:dashboard")),
         ("log_reviewer", reverse("audit:search")),
+        ("log_reviewer", reverse("audit:summary")),
+        ("log_reviewer", reverse("audit:sample")),
         ("agency_admin", reverse("users:list")),
         ("coordinator", reverse("audit:case_readers", args=[stage.coordinated.pk])),
         ("worker", reverse("cases:detail", args=[stage.case.pk])),
@@ -107,7 +109,7 @@ def test_csv_export(
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(body_of(response))))
-    assert rows[0][0] == "occurred_at"
+    assert rows[0][0] == "Tid (svensk tid)"
     for row in rows[1:]:
         for cell in row:
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), row
