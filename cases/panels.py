@@ -1,4 +1,5 @@
-"""What the cases app adds to the start page (avhopp.panels)."""
+"""What the cases app adds to the start page and, as a section that can move on its own, to
+the case page (avhopp.panels)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ from avhopp.panels import Panel, register
 from cases.policy import (
     AuditLogAction,
     AuditLogPolicy,
+    CaseAccess,
     CaseAction,
     CasePolicy,
     CoordinationAlertPolicy,
 )
-from cases.selectors import start_page_lists
+from cases.selectors import case_team, start_page_lists
 
 
 def _case_lists(request: HttpRequest, _subject: Any) -> dict[str, Any] | None:
@@ -44,7 +46,18 @@ def _audit_search(request: HttpRequest, _subject: Any) -> dict[str, Any] | None:
     return {} if AuditLogPolicy.allows(request.user, AuditLogAction.SEARCH) else None
 
 
+def _case_team(_request: HttpRequest, access: CaseAccess) -> dict[str, Any]:
+    """Whoever reads the case sees its team; the responsible worker and the coordinators
+    change it."""
+    return {
+        "team": case_team(access),
+        "team_case": access.case,
+        "may_manage_team": access.allows(CaseAction.MANAGE_TEAM),
+    }
+
+
 def register_panels() -> None:
     register("start", Panel("cases/start/case_lists.html", _case_lists))
     register("start", Panel("cases/start/coordination_alerts.html", _coordination_alerts))
     register("start", Panel("cases/start/audit_search.html", _audit_search))
+    register("case_detail", Panel("cases/team/panel.html", _case_team))

@@ -45,6 +45,7 @@ class CaseRow:
     review_overdue: bool
     responsible: str
     agency: str
+    opened: str  # the day the case was opened, in Swedish time
 
 
 # The columns the rows show, for loading a page of cases (cases.selectors.case_page): not the
@@ -84,6 +85,7 @@ def case_rows(cases: Iterable[Case], *, today: date | None = None) -> list[CaseR
             review_overdue=case.threat_review_overdue_on(today),
             responsible=str(case.responsible),
             agency=str(case.owning_agency),
+            opened=_iso(timezone.localtime(case.opened_at).date()),
         )
         for case in cases
     ]
