@@ -46,12 +46,13 @@ def csv_lines(rows: Iterable[Iterable[object]], *, bom: bool = False) -> Iterato
 
 
 def xlsx_file(rows: Iterable[Iterable[object]], *, sheet: str) -> IO[bytes]:
-    """The rows as an Excel workbook of one sheet, every cell text through `cell_safe`,
-    written row by row (openpyxl's write-only mode) and returned rewound."""
+    """The rows as an Excel workbook of one sheet, every cell text through `cell_safe` (an
+    empty one left empty), written row by row (openpyxl's write-only mode) and returned
+    rewound."""
     workbook = Workbook(write_only=True)
     worksheet = workbook.create_sheet(sheet[:31])  # Excel's limit on a sheet's name
     for row in rows:
-        worksheet.append([cell_safe(cell) for cell in row])
+        worksheet.append([cell_safe(cell) or None for cell in row])
     out = SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115 (the response closes it)
     workbook.save(out)
     out.seek(0)

@@ -51,7 +51,7 @@ def _case_team(_request: HttpRequest, access: CaseAccess) -> dict[str, Any]:
     change it."""
     return {
         "team": case_team(access),
-        "team_case": access.case,
+        "case": access.case,
         "may_manage_team": access.allows(CaseAction.MANAGE_TEAM),
     }
 

@@ -87,7 +87,9 @@ def case_list_view(request: HttpRequest) -> HttpResponse:
         "page": page,
         "rows": rows,
         "query": query.urlencode(),
-        "may_export": CasePolicy.allows(request.user, CaseAction.EXPORT),
+        # Not for a filter the form refuses: the list then shows every case, and the export
+        # refuses rather than guess.
+        "may_export": CasePolicy.allows(request.user, CaseAction.EXPORT) and not form.errors,
     }
     return render(request, "cases/case_list.html", context)
 
@@ -100,7 +102,7 @@ def case_export_view(request: HttpRequest, kind: str) -> HttpResponse:
     """The list as it is filtered, every page of it, as CSV (streamed) or Excel."""
     CasePolicy.check(request.user, CaseAction.EXPORT)
     form = CaseFilterForm(request.GET or None)
-    back = f"{reverse('cases:list')}?{request.GET.urlencode()}"
+    back = _list_url(request)
     if form.is_bound and not form.is_valid():
         # An unusable filter would export every case: say so rather than guess.
         messages.error(request, _("Listan kunde inte exporteras. Rätta filtret och försök igen."))
@@ -127,6 +129,17 @@ def case_export_view(request: HttpRequest, kind: str) -> HttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="{export_filename("csv")}"'
     return response
+
+
+# The longest query sent back to the list with a message: the list's own links are far
+# shorter, and a hand-made one of any length must not make the redirect fail.
+_BACK_QUERY_LIMIT = 2000
+
+
+def _list_url(request: HttpRequest) -> str:
+    query = request.GET.urlencode()
+    url = reverse("cases:list")
+    return f"{url}?{query}" if query and len(query) <= _BACK_QUERY_LIMIT else url
 
 
 def _filter_values(form: CaseFilterForm) -> dict[str, str]:

@@ -59,7 +59,11 @@ def test_case_list_queries_do_not_grow_with_cases(
 
 @pytest.mark.parametrize(
     ("viewer", "queries"),
-    [pytest.param("officer", 13, id="officer"), pytest.param("worker", 15, id="worker")],
+    [
+        pytest.param("officer", 13, id="officer"),
+        pytest.param("worker", 15, id="worker"),
+        pytest.param("colleague", 15, id="team-member"),
+    ],
 )
 def test_case_detail_queries_do_not_grow_with_content(
     viewer: str,
@@ -88,6 +92,8 @@ def test_case_detail_queries_do_not_grow_with_content(
     ready_referral(big, coordinator, prison_agency)
     for member in (coordinator, officer):  # a team on the big one
         services.case_team_add(case=big, member=member, by=worker)
+    for case in (small, big):  # the colleague reads both as a member, without a reason
+        services.case_team_add(case=case, member=request.getfixturevalue("colleague"), by=worker)
     client = login(request.getfixturevalue(viewer))
     few = count_queries(client, reverse("cases:detail", args=[small.pk]))
     many = count_queries(client, reverse("cases:detail", args=[big.pk]))
@@ -97,7 +103,7 @@ def test_case_detail_queries_do_not_grow_with_content(
     # referrals; the relocations; the team; the audit row (the officer's two, threat details
     # read, in one insert). The owner reads its consents and shares (2), the officer only its
     # own share (1); the responsible worker also the person's extracts (1, retention's panel):
-    # 15 and 13.
+    # 15 and 13. A colleague in the team reads no extracts, but whether they are in it (1).
     assert many == queries
 
 
