@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from avhopp.models import User
 from cases.presentation import CaseRow, case_rows
 from cases.selectors import cases_for_rows
 
@@ -45,7 +46,7 @@ def _cells(row: CaseRow) -> list[str]:
     ]
 
 
-def case_table(ids: list[int], *, language: str) -> Iterator[list[str]]:
+def case_table(user: User, ids: list[int], *, language: str) -> Iterator[list[str]]:
     """The header, then a row for each case of `ids` (read from the user's visible cases,
     cases.selectors.case_export_ids) in that order. Lazy: a streamed response writes it
     after the view has returned, so the language is set here, not left to the request."""
@@ -53,7 +54,7 @@ def case_table(ids: list[int], *, language: str) -> Iterator[list[str]]:
         yield _header()
         today = timezone.localdate()
         for start in range(0, len(ids), CHUNK):
-            for row in case_rows(cases_for_rows(ids[start : start + CHUNK]), today=today):
+            for row in case_rows(cases_for_rows(user, ids[start : start + CHUNK]), today=today):
                 yield _cells(row)
 
 

@@ -158,6 +158,21 @@ class CasePolicy:
         )
 
     @staticmethod
+    def reads_threat_level(user: User) -> Q:
+        """READ_THREAT_LEVEL as a condition on the cases a list shows (all visible to a user
+        who may list them): the owning agency and the police read the threat level, another
+        agency when its share covers it. Lists show, filter and export it only then."""
+        if _is_police(user):
+            return Q(pk__isnull=False)  # every case
+        covering = CaseShare.objects.filter(
+            case_id=OuterRef("pk"),
+            agency_id=user.agency_id,
+            revoked_at__isnull=True,
+            scope_threat_level=True,
+        )
+        return Q(owning_agency_id=user.agency_id) | Q(Exists(covering))
+
+    @staticmethod
     def team_candidates(case: Case) -> QuerySet[User]:
         """Who may join the case's team: active users who may read the case already (their
         agency holds a view grant on it, less a share whose consent has run out, and their

@@ -7,7 +7,7 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -189,6 +189,9 @@ def case_list(user: User, filters: CaseFilters) -> QuerySet[Case]:
         cases = cases.filter(status__in=OPEN_STATUSES)
     elif filters.status:
         cases = cases.filter(status=filters.status)
+    if filters.threat_level or filters.overdue == "threat_review":
+        # Never an oracle for a threat level the user may not read.
+        cases = cases.filter(CasePolicy.reads_threat_level(user))
     if filters.threat_level:
         cases = cases.filter(threat_level=filters.threat_level)
     if filters.intervention_kind:
@@ -226,16 +229,21 @@ def case_page(user: User, filters: CaseFilters, number: str | None, *, size: int
             if len(first) <= IN_MEMORY_IDS:
                 ids = first
     page = Paginator(ids, size).get_page(number)
-    page.object_list = cases_for_rows(list(page.object_list))
+    page.object_list = cases_for_rows(user, list(page.object_list))
     return page
 
 
-def cases_for_rows(ids: list[int]) -> list[Case]:
+def cases_for_rows(user: User, ids: list[int]) -> list[Case]:
     """The cases of `ids` (ids read from the user's visible cases), in that order, with what
-    their list rows show (cases.presentation.case_rows) and nothing more."""
+    their list rows show (cases.presentation.case_rows) and nothing more, and `reads_threat`:
+    whether the user may read each one's threat level, decided in the same query."""
+    reads_threat = ExpressionWrapper(
+        CasePolicy.reads_threat_level(user), output_field=BooleanField()
+    )
     loaded = (
         Case.objects.select_related("individual", "responsible", "owning_agency")
         .only(*CASE_ROW_COLUMNS)
+        .annotate(reads_threat=reads_threat)
         .in_bulk(ids)
     )
     return [loaded[pk] for pk in ids]

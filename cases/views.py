@@ -116,7 +116,7 @@ def case_export_view(request: HttpRequest, kind: str) -> HttpResponse:
         )
         return redirect(back)
     audit_list(actor=request.user, action=AuditAction.CASE_EXPORT, case_ids=ids, reason=kind)
-    table = case_table(ids, language=request.LANGUAGE_CODE)
+    table = case_table(request.user, ids, language=request.LANGUAGE_CODE)
     if kind == "xlsx":
         return FileResponse(
             xlsx_file(table, sheet=_("Ärenden")),

@@ -17,11 +17,11 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from avhopp.models import AuditAction, AuditEvent, AuditShownCase, User
+from avhopp.models import AuditAction, AuditEvent, AuditShownCase, Role, User
 from avhopp.spreadsheets import cell_safe
 from cases import services
 from cases.identity import mask_identity_number
-from cases.models import Case, CaseShare, CaseStatus, ProtectionLevel
+from cases.models import Case, CaseShare, CaseStatus, ConsentScope, ProtectionLevel
 from tests.access_support import body_of
 from tests.support import assess_threat
 
@@ -323,3 +323,38 @@ def test_export_queries_are_pinned_and_cases_are_read_a_chunk_at_a_time(
     assert few == many == 7
     monkeypatch.setattr("cases.exports.CHUNK", 10)
     assert queries() == 7 + 2
+
+
+def test_a_share_without_the_threat_scope_shows_no_threat_level_anywhere_in_the_list(
+    worker: User,
+    officer: User,
+    prison_agency: Any,
+    police_agency: Any,
+    make_case: Callable[..., Case],
+    make_user: Callable[..., User],
+    share_with: Callable[..., CaseShare],
+    login: Callable[[User], Client],
+) -> None:
+    """Kriminalvården's share covers interventions only: its coordinator's list, filters and
+    export show the case without its threat level or review date, while the owner and the
+    police (who read every threat level of what they see) are shown them."""
+    case = make_case(worker)
+    share_with(case, prison_agency, frozenset({ConsentScope.INTERVENTIONS}))
+    share_with(case, police_agency, frozenset({ConsentScope.INTERVENTIONS}))
+    _assess(case, officer, level="severe")
+    review = (timezone.localdate() + timedelta(days=30)).isoformat()
+    recipient = login(make_user(prison_agency, Role.COORDINATOR, username="kv"))
+    [row] = csv_rows(recipient.get(CSV_URL))[1:]
+    assert row[0] == case.reference
+    assert row[5:7] == ["", ""]
+    listed = recipient.get("/arenden/").content.decode()
+    assert case.reference in listed
+    assert "threat-severe" not in listed  # the level's badge (the filter names every level)
+    assert review not in listed
+    # No oracle through the filters either.
+    for params in ({"threat_level": "severe"}, {"overdue": "threat_review"}):
+        assert case.reference not in recipient.get("/arenden/", params).content.decode()
+        assert csv_rows(recipient.get(CSV_URL, params))[1:] == []
+    for reader in (worker, officer):
+        [row] = csv_rows(login(reader).get(CSV_URL, {"threat_level": "severe"}))[1:]
+        assert row[5:7] == ["Allvarlig", review], reader
