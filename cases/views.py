@@ -324,7 +324,7 @@ def team_add_view(request: HttpRequest, access: CaseAccess) -> HttpResponse:
 @require_POST
 def team_remove_view(request: HttpRequest, access: CaseAccess, pk: int) -> HttpResponse:
     membership = get_object_or_404(
-        CaseTeamMember.objects.select_related("user"), pk=pk, case=access.case
+        CaseTeamMember.objects.select_related("user", "case"), pk=pk, case=access.case
     )
     services.case_team_remove(membership=membership, by=request.user)
     messages.success(
