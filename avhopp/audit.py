@@ -76,17 +76,26 @@ def audit_record_all(events: list[AuditEvent]) -> None:
         AuditEvent.objects.bulk_create(events)
 
 
-def audit_list(*, actor: User, action: AuditAction, case_ids: Iterable[int]) -> AuditEvent:
-    """Log a list or search page with the cases it showed."""
+def audit_list(
+    *, actor: User, action: AuditAction, case_ids: Iterable[int], reason: str = ""
+) -> AuditEvent:
+    """Log a list or search page, or a list exported as a file, with the cases it showed."""
     shown = dict.fromkeys(case_ids)  # once each, in the order shown
     # Both rows or neither; no savepoint needed, a failure fails the request.
     with transaction.atomic(savepoint=False):
-        event = audit_record(actor=actor, action=action)
+        event = audit_record(actor=actor, action=action, reason=reason)
         AuditShownCase.objects.bulk_create(
-            AuditShownCase(event=event, event_occurred_at=event.occurred_at, case_id=case_id)
-            for case_id in shown
+            (
+                AuditShownCase(event=event, event_occurred_at=event.occurred_at, case_id=case_id)
+                for case_id in shown
+            ),
+            batch_size=_SHOWN_BATCH,
         )
     return event
+
+
+# Rows of one INSERT of shown cases: a page's list is one, an export of thousands a few.
+_SHOWN_BATCH = 2000
 
 
 def audit_denied(*, actor: User, object_type: str, object_id: object, case_id: int | None) -> None:

@@ -277,6 +277,10 @@ class AuditAction(models.TextChoices):
     CONSENT_WITHDRAW = "consent_withdraw", _("Återkallat samtycke")
     CASE_SHARE = "case_share", _("Delat ärende")
     CASE_UNSHARE = "case_unshare", _("Slutat dela ärende")
+    CASE_TEAM_ADD = "case_team_add", _("Lagt till i ärendets team")
+    CASE_TEAM_REMOVE = "case_team_remove", _("Tagit bort ur ärendets team")
+    # A list exported as a file: its cases are recorded like a list page's (AuditShownCase).
+    CASE_EXPORT = "case_export", _("Exporterat ärendelistan")
     REFERRAL_CREATE = "referral_create", _("Skapat remiss")
     REFERRAL_VIEW = "referral_view", _("Läst remiss")
     REFERRAL_ANSWER = "referral_answer", _("Besvarat remiss")

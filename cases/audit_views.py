@@ -3,7 +3,6 @@ export. Every row is shown in words and Swedish time (cases.audit_presentation).
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
@@ -23,6 +22,7 @@ from django.views.decorators.http import require_POST
 from avhopp.audit import audit_event, audit_record
 from avhopp.database import planned_for_values
 from avhopp.models import AuditAction, AuditEvent, User
+from avhopp.spreadsheets import csv_lines
 from avhopp.twofactor import require_recent_authentication
 from cases import services
 from cases.audit_forms import AuditSearchForm, SampleReviewForm, UserSummaryForm
@@ -152,11 +152,6 @@ def audit_search_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 @login_required
 @require_recent_authentication
 def audit_export_view(request: HttpRequest) -> HttpResponse:
@@ -171,11 +166,8 @@ def audit_export_view(request: HttpRequest) -> HttpResponse:
             content_type="text/plain; charset=utf-8",
         )
     audit_record(actor=request.user, action=AuditAction.AUDIT_EXPORT)
-    writer = csv.writer(_Echo())
     rows = _export_rows(request.user, events, translation.get_language())
-    response = StreamingHttpResponse(
-        (writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8"
-    )
+    response = StreamingHttpResponse(csv_lines(rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="avhopp-logg.csv"'
     response["Cache-Control"] = "no-store"
     return response
@@ -190,7 +182,7 @@ def _export_rows(user: User, events: QuerySet[AuditEvent], language: str) -> Ite
         for chunk in _chunks(stream, EXPORT_CHUNK):
             shown = {event.pk: [row.case_id for row in event.shown_cases.all()] for event in chunk}
             for row in log_rows(user, chunk, shown=shown):
-                yield [_csv_safe(_export_value(row, attribute)) for _, attribute in EXPORT_COLUMNS]
+                yield [_export_value(row, attribute) for _, attribute in EXPORT_COLUMNS]
 
 
 def _export_value(row: LogRow, attribute: str) -> str:
@@ -204,12 +196,6 @@ def _chunks(items: Iterable[AuditEvent], size: int) -> Iterator[list[AuditEvent]
     iterator = iter(items)
     while chunk := list(islice(iterator, size)):
         yield chunk
-
-
-def _csv_safe(value: object) -> str:
-    """Neutralise spreadsheet formulas (CSV injection) in exported cells."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text[:1] in {"=", "+", "-", "@"} else text
 
 
 @case_view(CaseAction.VIEW_ACCESS_LOG)

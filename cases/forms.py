@@ -9,10 +9,11 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.validators import MaxLengthValidator
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from avhopp.models import Agency
+from avhopp.models import Agency, User
 from cases.identity import REGISTRATION_REFUSED, parse_identity_number
 from cases.models import (
     END_REASONS,
@@ -417,3 +418,26 @@ class ShareForm(forms.Form):
         if data.get("legal_basis") and not data.get("legal_basis_citation", "").strip():
             self.add_error("legal_basis_citation", _("Ange hänvisning och motivering."))
         return data
+
+
+class TeamMemberForm(forms.Form):
+    user = forms.ModelChoiceField(
+        label=_("Vem"),
+        queryset=User.objects.none(),
+        error_messages={
+            "invalid_choice": _(
+                "Den användaren kan inte läggas till i teamet: bara den som redan får läsa "
+                "ärendet kan vara med, och bara en gång."
+            )
+        },
+    )
+
+    def __init__(self, *args: Any, candidates: QuerySet[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["user"]
+        field.queryset = candidates
+        field.label_from_instance = _member_label
+
+
+def _member_label(user: User) -> str:
+    return f"{user} ({user.get_role_display()}, {user.agency})"

@@ -620,6 +620,35 @@ class CoordinationAlert(models.Model):
         return f"{self.case} ← {self.from_agency}"
 
 
+class CaseTeamMember(models.Model):
+    """Someone who works on the case beside the responsible worker: the owning agency's
+    staff in the team read it without stating a reason each time (cases.policy). Membership
+    opens nothing: it is only for those who may read the case already, and is removed with
+    their agency's access (cases.services)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="team")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="case_teams",
+        verbose_name=_("medlem"),
+    )
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    added_at = models.DateTimeField(_("tillagd"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("medlem i ärendets team")
+        verbose_name_plural = _("medlemmar i ärendets team")
+        constraints = [
+            models.UniqueConstraint(fields=["case", "user"], name="case_team_one_membership"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case} + {self.user}"
+
+
 class CaseUserObjectPermission(UserObjectPermissionBase):
     content_object = models.ForeignKey(Case, on_delete=models.CASCADE)
 

@@ -1,4 +1,5 @@
-"""What the cases app adds to the start page (avhopp.panels)."""
+"""What the cases app adds to the start page and, as a section that can move on its own, to
+the case page (avhopp.panels)."""
 
 from __future__ import annotations
 
@@ -14,11 +15,12 @@ from cases.audit_selectors import sample_for
 from cases.policy import (
     AuditLogAction,
     AuditLogPolicy,
+    CaseAccess,
     CaseAction,
     CasePolicy,
     CoordinationAlertPolicy,
 )
-from cases.selectors import start_page_lists
+from cases.selectors import case_team, start_page_lists
 
 
 def _case_lists(request: HttpRequest, _subject: Any) -> dict[str, Any] | None:
@@ -54,7 +56,18 @@ def _log_review(request: HttpRequest, _subject: Any) -> dict[str, Any] | None:
     return sample_context(user, sample)
 
 
+def _case_team(_request: HttpRequest, access: CaseAccess) -> dict[str, Any]:
+    """Whoever reads the case sees its team; the responsible worker and the coordinators
+    change it."""
+    return {
+        "team": case_team(access),
+        "case": access.case,
+        "may_manage_team": access.allows(CaseAction.MANAGE_TEAM),
+    }
+
+
 def register_panels() -> None:
     register("start", Panel("cases/start/case_lists.html", _case_lists))
     register("start", Panel("cases/start/coordination_alerts.html", _coordination_alerts))
     register("start", Panel("cases/start/log_review.html", _log_review))
+    register("case_detail", Panel("cases/team/panel.html", _case_team))

@@ -28,6 +28,7 @@ from cases.models import (
     Case,
     CaseGroupObjectPermission,
     CaseShare,
+    CaseTeamMember,
     ConsentScope,
     CoordinationAlert,
     ProtectionLevel,
@@ -36,6 +37,7 @@ from cases.models import (
 
 class CaseAction(models.TextChoices):
     LIST = "list"  # the case list, searches and the start page's lists (no case)
+    EXPORT = "export"  # the case list as a file (no case)
     CREATE = "create"  # register a person and open a case for them (no case)
     VIEW = "view"
     READ_OWNER_DETAILS = "read_owner_details"  # motivation, agreement, consents and shares
@@ -50,6 +52,7 @@ class CaseAction(models.TextChoices):
     RELOCATE = "relocate"  # request a coordinated move to another municipality
     REVEAL_IDENTITY = "reveal_identity"
     VIEW_ACCESS_LOG = "view_access_log"
+    MANAGE_TEAM = "manage_team"  # add and remove the case's team members
 
 
 # Reading a section of a case, by the consent scope a share must cover to read it.
@@ -89,7 +92,7 @@ class CasePolicy:
         share of it to the user's agency, if any."""
         role = user.role if _in_an_agency(user) else None
         if case is None:
-            if action == CaseAction.LIST:
+            if action in (CaseAction.LIST, CaseAction.EXPORT):
                 return role in _CONTENT_ROLES
             # Only a municipality's social services register people and own cases.
             return (
@@ -118,7 +121,7 @@ class CasePolicy:
                 return _is_police(user)
             case CaseAction.SHARE | CaseAction.REFER | CaseAction.RELOCATE:
                 return is_owner and role == Role.COORDINATOR
-            case CaseAction.REVEAL_IDENTITY:
+            case CaseAction.REVEAL_IDENTITY | CaseAction.MANAGE_TEAM:
                 return is_owner and (case.responsible_id == user.pk or role == Role.COORDINATOR)
         return False
 
@@ -145,11 +148,51 @@ class CasePolicy:
 
     @staticmethod
     def needs_reason(user: User, case: Case) -> bool:
-        """Owning-agency staff reading a case they are not responsible for must say why."""
+        """Owning-agency staff reading a case they are neither responsible for nor in the
+        team of must say why (the team is asked last: one query, only for them)."""
         return (
             case.owning_agency_id == user.agency_id
             and case.responsible_id != user.pk
             and user.role in _WRITER_ROLES
+            and not CaseTeamMember.objects.filter(case_id=case.pk, user_id=user.pk).exists()
+        )
+
+    @staticmethod
+    def reads_threat_level(user: User) -> Q:
+        """READ_THREAT_LEVEL as a condition on the cases a list shows (all visible to a user
+        who may list them): the owning agency and the police read the threat level, another
+        agency when its share covers it. Lists show, filter and export it only then."""
+        if _is_police(user):
+            return Q(pk__isnull=False)  # every case
+        covering = CaseShare.objects.filter(
+            case_id=OuterRef("pk"),
+            agency_id=user.agency_id,
+            revoked_at__isnull=True,
+            scope_threat_level=True,
+        )
+        return Q(owning_agency_id=user.agency_id) | Q(Exists(covering))
+
+    @staticmethod
+    def team_candidates(case: Case) -> QuerySet[User]:
+        """Who may join the case's team: active users who may read the case already (their
+        agency holds a view grant on it, less a share whose consent has run out, and their
+        role reads case content), as `visible_to` and VIEW decide for each of them. Joining
+        opens nothing more."""
+        grant = CaseGroupObjectPermission.objects.filter(
+            content_object_id=case.pk,
+            group_id=OuterRef("agency__group_id"),
+            permission_id=_permission_id(ContentType.objects.get_for_model(Case).pk, "view_case"),
+        )
+        expired_share = CaseShare.objects.filter(
+            case_id=case.pk,
+            agency_id=OuterRef("agency_id"),
+            revoked_at__isnull=True,
+            expires_on__lt=timezone.localdate(),
+        )
+        return (
+            User.objects.filter(is_active=True, agency__isnull=False, role__in=_CONTENT_ROLES)
+            .filter(Exists(grant))
+            .exclude(Exists(expired_share))
         )
 
     @staticmethod

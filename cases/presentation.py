@@ -45,6 +45,7 @@ class CaseRow:
     review_overdue: bool
     responsible: str
     agency: str
+    opened: str  # the day the case was opened, in Swedish time
 
 
 # The columns the rows show, for loading a page of cases (cases.selectors.case_page): not the
@@ -68,7 +69,8 @@ CASE_ROW_COLUMNS = (
 
 def case_rows(cases: Iterable[Case], *, today: date | None = None) -> list[CaseRow]:
     """Rows for cases loaded with their individual, responsible worker and owning agency
-    (at least their CASE_ROW_COLUMNS)."""
+    (at least their CASE_ROW_COLUMNS) and whether the reader may read their threat level
+    (`reads_threat`, cases.selectors.cases_for_rows): without it, no level or review date."""
     today = today or timezone.localdate()
     return [
         CaseRow(
@@ -78,12 +80,13 @@ def case_rows(cases: Iterable[Case], *, today: date | None = None) -> list[CaseR
             protected=case.individual.is_protected,
             identity_number=shown_identity_number(case.individual),
             status=case.status_label,
-            threat_level=case.threat_level,
-            threat_label=case.threat_level_label,
-            review_due=_iso(case.threat_review_due),
-            review_overdue=case.threat_review_overdue_on(today),
+            threat_level=case.threat_level if case.reads_threat else "",
+            threat_label=case.threat_level_label if case.reads_threat else "",
+            review_due=_iso(case.threat_review_due) if case.reads_threat else "",
+            review_overdue=case.reads_threat and case.threat_review_overdue_on(today),
             responsible=str(case.responsible),
             agency=str(case.owning_agency),
+            opened=_iso(timezone.localtime(case.opened_at).date()),
         )
         for case in cases
     ]

@@ -7,7 +7,7 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -19,6 +19,7 @@ from cases.models import (
     OPEN_STATUSES,
     Case,
     CaseShare,
+    CaseTeamMember,
     Consent,
     Intervention,
 )
@@ -91,6 +92,39 @@ _CONSENT_COLUMNS = (
 _SHARE_COLUMNS = ("legal_basis", "agency__name")
 
 
+# What the team section shows of each member: not the password hash and login times.
+_TEAM_COLUMNS = (
+    "case_id",
+    "added_at",
+    "user__username",
+    "user__first_name",
+    "user__last_name",
+    "user__role",
+    "user__agency__name",
+)
+
+
+def case_team(access: CaseAccess) -> list[CaseTeamMember]:
+    """The case's team, for whoever reads the case, in the order they joined."""
+    members = CaseTeamMember.objects.filter(case_id=access.case.pk)
+    return list(
+        members.select_related("user__agency").only(*_TEAM_COLUMNS).order_by("added_at", "pk")
+    )
+
+
+def team_candidates(access: CaseAccess) -> QuerySet[User]:
+    """Whom the team may take in: those the policy allows, less the responsible worker and
+    the members."""
+    case = access.case
+    return (
+        CasePolicy.team_candidates(case)
+        .exclude(pk=case.responsible_id)
+        .exclude(case_teams__case_id=case.pk)
+        .select_related("agency")
+        .order_by("agency__name", "last_name", "first_name", "pk")
+    )
+
+
 def _as_id(pk: object) -> int | None:
     try:
         number = int(str(pk))
@@ -155,6 +189,9 @@ def case_list(user: User, filters: CaseFilters) -> QuerySet[Case]:
         cases = cases.filter(status__in=OPEN_STATUSES)
     elif filters.status:
         cases = cases.filter(status=filters.status)
+    if filters.threat_level or filters.overdue == "threat_review":
+        # Never an oracle for a threat level the user may not read.
+        cases = cases.filter(CasePolicy.reads_threat_level(user))
     if filters.threat_level:
         cases = cases.filter(threat_level=filters.threat_level)
     if filters.intervention_kind:
@@ -192,13 +229,40 @@ def case_page(user: User, filters: CaseFilters, number: str | None, *, size: int
             if len(first) <= IN_MEMORY_IDS:
                 ids = first
     page = Paginator(ids, size).get_page(number)
+    page.object_list = cases_for_rows(user, list(page.object_list))
+    return page
+
+
+def cases_for_rows(user: User, ids: list[int]) -> list[Case]:
+    """The cases of `ids` (ids read from the user's visible cases), in that order, with what
+    their list rows show (cases.presentation.case_rows) and nothing more, and `reads_threat`:
+    whether the user may read each one's threat level, decided in the same query."""
+    reads_threat = ExpressionWrapper(
+        CasePolicy.reads_threat_level(user), output_field=BooleanField()
+    )
     loaded = (
         Case.objects.select_related("individual", "responsible", "owning_agency")
         .only(*CASE_ROW_COLUMNS)
-        .in_bulk(list(page.object_list))
+        .annotate(reads_threat=reads_threat)
+        .in_bulk(ids)
     )
-    page.object_list = [loaded[pk] for pk in page.object_list]
-    return page
+    return [loaded[pk] for pk in ids]
+
+
+# The most cases one export of the list holds: more is refused with a message, never cut
+# short, since a file cut short would look like the whole list.
+EXPORT_MAX_CASES = 10_000
+
+
+def case_export_ids(user: User, filters: CaseFilters) -> list[int] | None:
+    """The ids of every case the list shows with these filters, in its order, in one query;
+    None when there are more than EXPORT_MAX_CASES."""
+    if filters == CaseFilters():
+        ids: QuerySet = visible_case_ids(user)
+    else:
+        ids = case_list(user, filters).values_list("pk", flat=True)
+    found = list(ids[: EXPORT_MAX_CASES + 1])
+    return found if len(found) <= EXPORT_MAX_CASES else None
 
 
 def _overdue_follow_ups(today: date) -> QuerySet[Intervention]:

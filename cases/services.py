@@ -8,12 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
 from avhopp.audit import audit_event, audit_record, audit_record_all
-from avhopp.models import Agency, AgencyKind, AuditAction, AuditEvent
+from avhopp.models import Agency, AgencyKind, AuditAction, AuditEvent, User
 from cases import hooks
 from cases.hooks import DecisionKind
 from cases.identity import REGISTRATION_REFUSED, birth_date_of
@@ -25,6 +26,7 @@ from cases.models import (
     CaseShare,
     CaseStatus,
     CaseStatusChange,
+    CaseTeamMember,
     Consent,
     ConsentScope,
     CoordinationAlert,
@@ -40,7 +42,6 @@ from cases.models import (
 from cases.policy import AuditLogAction, AuditLogPolicy, CaseAction, CasePolicy
 
 if TYPE_CHECKING:
-    from avhopp.models import User
     from cases.policy import CaseAccess
 
 
@@ -584,6 +585,11 @@ def _revoke(share: CaseShare, *, by: User | None, reason: str) -> None:
     audit_record(
         actor=by, action=AuditAction.CASE_UNSHARE, obj=share, case_id=share.case_id, reason=reason
     )
+    _team_leave(
+        CaseTeamMember.objects.filter(case_id=share.case_id, user__agency_id=share.agency_id),
+        by=by,
+        reason=reason,
+    )
 
 
 def case_transfer(*, case: Case, to_agency: Agency, responsible: User, by: User) -> int:
@@ -627,6 +633,8 @@ def case_transfer(*, case: Case, to_agency: Agency, responsible: User, by: User)
             for consent in consents
         ]
     )
+    # The team worked for the sending municipality, which no longer sees the case.
+    _team_leave(CaseTeamMember.objects.filter(case_id=case.pk), by=by, reason="case_transferred")
     from_group = case.owning_agency.group
     for permission in ("cases.view_case", "cases.change_case"):
         remove_perm(permission, from_group, case)
@@ -649,6 +657,56 @@ def consents_expire(*, today: date | None = None) -> int:
             _revoke(share, by=None, reason="consent_expired")
         count += 1
     return count
+
+
+@transaction.atomic
+def case_team_add(*, case: Case, member: User, by: User) -> CaseTeamMember:
+    """Add to the case's team someone who may read the case already: membership spares them
+    the outside-assignment reason, and never lets anyone read more."""
+    CasePolicy.require(by, CaseAction.MANAGE_TEAM, case)
+    if member.pk == case.responsible_id:
+        raise ValidationError(_("Den ansvariga handläggaren hör redan till ärendet."))
+    if not CasePolicy.team_candidates(case).filter(pk=member.pk).exists():
+        raise ValidationError(
+            _("%(user)s får inte läsa ärendet och kan därför inte vara med i teamet.")
+            % {"user": member}
+        )
+    try:
+        with transaction.atomic():  # a savepoint: the constraint decides a race between two adds
+            membership = CaseTeamMember.objects.create(case=case, user=member, added_by=by)
+    except IntegrityError:
+        raise ValidationError(
+            _("%(user)s är redan med i ärendets team.") % {"user": member}
+        ) from None
+    audit_record(actor=by, action=AuditAction.CASE_TEAM_ADD, obj=member, case_id=case.pk)
+    return membership
+
+
+@transaction.atomic
+def case_team_remove(*, membership: CaseTeamMember, by: User) -> None:
+    CasePolicy.require(by, CaseAction.MANAGE_TEAM, membership.case)
+    _team_leave(CaseTeamMember.objects.filter(pk=membership.pk), by=by, reason="")
+
+
+def _team_leave(memberships: QuerySet[CaseTeamMember], *, by: User | None, reason: str) -> None:
+    """Remove the memberships, one audit event each, naming the member who left."""
+    left = list(memberships.values_list("pk", "case_id", "user_id"))
+    if not left:
+        return
+    CaseTeamMember.objects.filter(pk__in=[pk for pk, _case, _user in left]).delete()
+    audit_record_all(
+        [
+            audit_event(
+                actor=by,
+                action=AuditAction.CASE_TEAM_REMOVE,
+                object_type=User._meta.label,
+                object_id=str(user_id),
+                case_id=case_id,
+                reason=reason,
+            )
+            for _pk, case_id, user_id in left
+        ]
+    )
 
 
 def identity_reveal(*, access: CaseAccess, reason: str) -> None:

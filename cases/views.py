@@ -7,8 +7,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -17,9 +18,11 @@ from avhopp.database import planned_for_values
 from avhopp.models import AuditAction
 from avhopp.panels import panels_for
 from avhopp.redirects import safe_next
+from avhopp.spreadsheets import XLSX_CONTENT_TYPE, csv_lines, xlsx_file
 from avhopp.twofactor import require_recent_authentication
 from cases import services
 from cases.checkpoint import audit_case_read, case_view, outside_reason_key
+from cases.exports import case_table, export_filename
 from cases.forms import (
     CaseDetailsForm,
     CaseFilterForm,
@@ -32,21 +35,25 @@ from cases.forms import (
     ReasonForm,
     ShareForm,
     StatusChangeForm,
+    TeamMemberForm,
     ThreatAssessmentForm,
 )
 from cases.masking import shown_identity
-from cases.models import ConsentScope, Intervention, JournalEntry
+from cases.models import CaseTeamMember, ConsentScope, Intervention, JournalEntry
 from cases.parts import PAGE_SIZE as PARTS_PAGE_SIZE
 from cases.parts import PARTS, THREAT_ASSESSMENTS
 from cases.policy import SECTION_ACTIONS, CaseAccess, CaseAction, CasePolicy
 from cases.presentation import case_rows
 from cases.reasons import reason_is_fresh, remember_reason
 from cases.selectors import (
+    EXPORT_MAX_CASES,
     CaseFilters,
+    case_export_ids,
     case_list,
     case_page,
     get_case_for_user,
     sharing_of_case,
+    team_candidates,
 )
 
 PAGE_SIZE = 25
@@ -75,11 +82,64 @@ def case_list_view(request: HttpRequest) -> HttpResponse:
     audit_list(actor=request.user, action=action, case_ids=[case.pk for case in page.object_list])
     query = request.GET.copy()
     query.pop("page", None)
-    return render(
-        request,
-        "cases/case_list.html",
-        {"form": form, "page": page, "rows": rows, "query": query.urlencode()},
+    context = {
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "query": query.urlencode(),
+        # Not for a filter the form refuses: the list then shows every case, and the export
+        # refuses rather than guess.
+        "may_export": CasePolicy.allows(request.user, CaseAction.EXPORT) and not form.errors,
+    }
+    return render(request, "cases/case_list.html", context)
+
+
+@login_required
+@require_safe
+@require_recent_authentication
+@planned_for_values()
+def case_export_view(request: HttpRequest, kind: str) -> HttpResponse:
+    """The list as it is filtered, every page of it, as CSV (streamed) or Excel."""
+    CasePolicy.check(request.user, CaseAction.EXPORT)
+    form = CaseFilterForm(request.GET or None)
+    back = _list_url(request)
+    if form.is_bound and not form.is_valid():
+        # An unusable filter would export every case: say so rather than guess.
+        messages.error(request, _("Listan kunde inte exporteras. Rätta filtret och försök igen."))
+        return redirect(back)
+    ids = case_export_ids(request.user, CaseFilters(**_filter_values(form)))
+    if ids is None:
+        messages.error(
+            request,
+            _("Fler än %(max)s ärenden matchar. Begränsa listan med filtret och exportera igen.")
+            % {"max": EXPORT_MAX_CASES},
+        )
+        return redirect(back)
+    audit_list(actor=request.user, action=AuditAction.CASE_EXPORT, case_ids=ids, reason=kind)
+    table = case_table(request.user, ids, language=request.LANGUAGE_CODE)
+    if kind == "xlsx":
+        return FileResponse(
+            xlsx_file(table, sheet=_("Ärenden")),
+            as_attachment=True,
+            filename=export_filename("xlsx"),
+            content_type=XLSX_CONTENT_TYPE,
+        )
+    response = StreamingHttpResponse(
+        csv_lines(table, bom=True), content_type="text/csv; charset=utf-8"
     )
+    response["Content-Disposition"] = f'attachment; filename="{export_filename("csv")}"'
+    return response
+
+
+# The longest query sent back to the list with a message: the list's own links are far
+# shorter, and a hand-made one of any length must not make the redirect fail.
+_BACK_QUERY_LIMIT = 2000
+
+
+def _list_url(request: HttpRequest) -> str:
+    query = request.GET.urlencode()
+    url = reverse("cases:list")
+    return f"{url}?{query}" if query and len(query) <= _BACK_QUERY_LIMIT else url
 
 
 def _filter_values(form: CaseFilterForm) -> dict[str, str]:
@@ -242,6 +302,36 @@ def outside_reason_view(request: HttpRequest, case_pk: int) -> HttpResponse:
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+@case_view(CaseAction.MANAGE_TEAM)
+@require_http_methods(["GET", "POST"])
+def team_add_view(request: HttpRequest, access: CaseAccess) -> HttpResponse:
+    form = TeamMemberForm(request.POST or None, candidates=team_candidates(access))
+    if request.method == "POST" and form.is_valid():
+        member = form.cleaned_data["user"]
+        try:
+            services.case_team_add(case=access.case, member=member, by=request.user)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("%(user)s är med i ärendets team.") % {"user": member})
+            return redirect(f"{access.case.get_absolute_url()}#team")
+    return _form_page(request, access, form, _("Lägg till i ärendets team"))
+
+
+@case_view(CaseAction.MANAGE_TEAM)
+@require_POST
+def team_remove_view(request: HttpRequest, access: CaseAccess, pk: int) -> HttpResponse:
+    membership = get_object_or_404(
+        CaseTeamMember.objects.select_related("user", "case"), pk=pk, case=access.case
+    )
+    services.case_team_remove(membership=membership, by=request.user)
+    messages.success(
+        request,
+        _("%(user)s är inte längre med i ärendets team.") % {"user": membership.user},
+    )
+    return redirect(f"{access.case.get_absolute_url()}#team")
 
 
 @case_view(CaseAction.REVEAL_IDENTITY)

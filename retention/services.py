@@ -35,6 +35,7 @@ from cases.models import (
     CaseShare,
     CaseStatus,
     CaseStatusChange,
+    CaseTeamMember,
     CaseUserObjectPermission,
     Consent,
     CoordinationAlert,
@@ -298,6 +299,7 @@ def case_file_delete(*, case: Case, batch_size: int = BATCH_SIZE) -> None:
         Extract.objects.filter(case=case),
         CaseShare.objects.filter(case=case),
         CoordinationAlert.objects.filter(case=case),
+        CaseTeamMember.objects.filter(case=case),
         JournalEntry.objects.filter(case=case),  # newest first: a correction before its entry
         Intervention.objects.filter(case=case),
         ThreatAssessment.objects.filter(case=case),

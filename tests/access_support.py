@@ -33,6 +33,7 @@ from cases.models import (
     Case,
     CaseGroupObjectPermission,
     CaseShare,
+    CaseTeamMember,
     Consent,
     ConsentScope,
     Intervention,
@@ -188,6 +189,13 @@ TABLE: dict[str, Expect] = {
     ),
     "cases:share_revoke": Expect(
         "share", POST, "403 403 R405 403 403  403 403 403  404 404 404  404 404 404  LOGIN"
+    ),
+    # The team is changed by the responsible worker and the owning agency's coordinators.
+    "cases:team_add": Expect(
+        None, GET_POST, "200 403 R200 403 403  403 403 403  404 404 404  404 404 404  LOGIN"
+    ),
+    "cases:team_remove": Expect(
+        "team_member", POST, "405 403 R405 403 403  403 403 403  404 404 404  404 404 404  LOGIN"
     ),
     "audit:case_readers": Expect(
         None, GET, "403 403 R200 200 403  403 403 403  404 404 404  404 404 404  LOGIN"
@@ -508,6 +516,9 @@ def world(
         next_review_date=timezone.localdate() + timedelta(days=30),
     )
     referral = ready_referral(case, coordinator, prison_agency)
+    # The officer is in the case's team: no column's answers change (the police are never
+    # asked for a reason), and the membership is there to be removed.
+    team_member = services.case_team_add(case=case, member=officer, by=worker)
     # A requested relocation; the municipality's police region is the officer's.
     case.owning_agency.police_region = police_agency
     case.owning_agency.save(update_fields=["police_region"])
@@ -554,6 +565,7 @@ def world(
         journal=journal,
         assessment=assessment,
         extra={
+            "team_member": team_member,
             "relocation": relocation,
             "sampled_event": AuditEvent.objects.filter(case_id=case.pk).earliest("pk"),
             **retention_objects(case, worker),
@@ -660,6 +672,7 @@ def snapshot(case: Case) -> dict[str, Any]:
             Consent.objects.filter(individual=case.individual).values_list("pk", "withdrawn_at")
         ),
         "shares": list(CaseShare.objects.filter(case=case).values_list("pk", "revoked_at")),
+        "team": sorted(CaseTeamMember.objects.filter(case=case).values_list("pk", "user_id")),
         "referrals": list(Referral.objects.filter(case=case).values_list("pk", "status")),
         "grants": sorted(
             CaseGroupObjectPermission.objects.filter(content_object=case).values_list(

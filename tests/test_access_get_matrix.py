@@ -95,14 +95,15 @@ LIST_PAGES = ("home", "cases:list", "referrals:dashboard")
 def test_list_pages_log_the_cases_they_show(
     actor: str, world: World, login: Callable[[User], Client]
 ) -> None:
-    """The start page, the case list, a search and the referral overview record which cases
-    they showed; a page that shows the case without recording it fails."""
+    """The start page, the case list, a search, the list's export and the referral overview
+    record which cases they showed; a page that shows the case without recording it fails."""
     client = client_for(world, actor, login)
     if actor in REASON_ACTORS:
         give_outside_reason(client, world.case)
     urls = [reverse(name) for name in LIST_PAGES]
     # Searched by first name, so the page's echo of the query is no marker.
     urls += [f"{reverse('cases:list')}?q=Adam", f"{reverse('cases:create')}?q=Adam"]
+    urls += [reverse("cases:export_csv"), f"{reverse('cases:export_csv')}?q=Adam"]
     failures = []
     for url in urls:
         since = AuditEvent.objects.aggregate(last=Max("pk"))["last"] or 0

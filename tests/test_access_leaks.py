@@ -87,10 +87,13 @@ def test_nothing_of_a_foreign_case_leaks(
         ("/logg/", {"person": name}),
         ("/logg/", {"person": number}),
         ("/logg/export.csv", {"person": FOREIGN_LAST}),
+        ("/arenden/export.csv", {"q": name}),
+        ("/arenden/export.csv", {"q": number}),
     ]
     plain = ["/", "/arenden/", "/remisser/", "/logg/", "/logg/export.csv", "/admin/"]
     plain += ["/metod/mallar/", "/metod/delegeringar/", "/metod/kalender.ics"]
     plain += ["/logg/anvandare/", "/logg/stickprov/", "/logg/stickprov/?month=previous"]
+    plain += ["/arenden/export.csv", "/arenden/export.xlsx"]
     plain += list(world.id_urls().values())
     requests: list[tuple[str, dict[str, str]]] = [(url, {}) for url in plain] + searches
     needles = foreign_strings(foreign_case)
@@ -98,6 +101,8 @@ def test_nothing_of_a_foreign_case_leaks(
     expected = {
         "/": 200,
         "/arenden/": 200 if content else 403,
+        "/arenden/export.csv": 200 if content else 403,
+        "/arenden/export.xlsx": 200 if content else 403,
         "/arenden/nytt/": 200 if actor in REASON_ACTORS | {"worker"} else 403,
         "/remisser/": 200 if content else 403,
         "/logg/": 200 if actor == "log_reviewer" else 403,

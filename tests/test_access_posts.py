@@ -59,6 +59,8 @@ def _post_data(name: str, world: World) -> dict[str, Any]:
             "scopes": ["journal"],
         },
         "cases:share_revoke": {},
+        "cases:team_add": {"user": world.users["colleague"].pk},
+        "cases:team_remove": {},
         "referrals:create": {"to_agency": outsider_agency, "contact_person": "INTRÅNG"},
         "referrals:sip_create": {
             "overall_responsibility": "INTRÅNG",

@@ -59,7 +59,11 @@ def test_case_list_queries_do_not_grow_with_cases(
 
 @pytest.mark.parametrize(
     ("viewer", "queries"),
-    [pytest.param("officer", 12, id="officer"), pytest.param("worker", 18, id="worker")],
+    [
+        pytest.param("officer", 13, id="officer"),
+        pytest.param("worker", 19, id="worker"),
+        pytest.param("colleague", 19, id="team-member"),
+    ],
 )
 def test_case_detail_queries_do_not_grow_with_content(
     viewer: str,
@@ -86,16 +90,21 @@ def test_case_detail_queries_do_not_grow_with_content(
         extra = AgencyFactory(name=f"Extra myndighet {index}", kind=AgencyKind.OTHER)
         share_with(big, extra)
     ready_referral(big, coordinator, prison_agency)
+    for member in (coordinator, officer):  # a team on the big one
+        services.case_team_add(case=big, member=member, by=worker)
+    for case in (small, big):  # the colleague reads both as a member, without a reason
+        services.case_team_add(case=case, member=request.getfixturevalue("colleague"), by=worker)
     client = login(request.getfixturevalue(viewer))
     few = count_queries(client, reverse("cases:detail", args=[small.pk]))
     many = count_queries(client, reverse("cases:detail", args=[big.pk]))
     assert few == many
     # The session, user and second factor; the case; one query per part shown (status history,
     # interventions, threat assessments, journal: the officer's share covers all four); the
-    # referrals; the relocations; the audit row (the officer's two, threat details read, in one
-    # insert). The owner reads its consents and shares (2), the officer only its own share (1);
-    # the responsible worker also the person's extracts (1, retention's panel) and the method
-    # panel: checklist, decisions, current agreement, outcomes (4): 18 and 12.
+    # referrals; the relocations; the team; the audit row (the officer's two, threat details
+    # read, in one insert). The owner reads its consents and shares (2), the officer only its
+    # own share (1); the responsible worker also the person's extracts (1, retention's panel)
+    # and the method panel: checklist, decisions, current agreement, outcomes (4): 19 and 13.
+    # A colleague in the team reads no extracts, but whether they are in it (1).
     assert many == queries
 
 

@@ -1,4 +1,4 @@
-"""Hostile GET parameters and headers: lists, search, the CSV export, the referral status
+"""Hostile GET parameters and headers: lists, search, the CSV exports, the referral status
 JSON (the contract is in tests/hostile_support.py)."""
 
 from __future__ import annotations
@@ -113,6 +113,33 @@ def test_csv_export(
     for row in rows[1:]:
         for cell in row:
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), row
+
+
+@FEW
+@given(params=query_params)
+@isolated
+def test_case_list_export(
+    params: dict[str, str], stage: Stage, login: Callable[[User], Client]
+) -> None:
+    """The case list's export takes the list's filters: one the list's form refuses sends the
+    reader back to the list with a message (never a file of every case), any other gives the
+    file, whose every cell is safe in a spreadsheet."""
+    client = login(stage.users["worker"])
+    for name in ("cases:export_csv", "cases:export_xlsx"):
+        response = submit(client, "get", reverse(name), params)
+        assert response.status_code in {200, 302}, (name, response.status_code)
+        if response.status_code == 302:
+            assert response["Location"].startswith(reverse("cases:list"))
+            assert "Content-Disposition" not in response
+            continue
+        if name == "cases:export_xlsx":
+            assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+            continue
+        rows = list(csv.reader(io.StringIO(body_of(response).removeprefix("\ufeff"))))
+        assert rows[0][0] == "Ärende"
+        for row in rows[1:]:
+            for cell in row:
+                assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), row
 
 
 @HOSTILE

@@ -19,6 +19,7 @@ from cases.presentation import (
     journal_rows,
     status_change_rows,
 )
+from cases.selectors import cases_for_rows
 
 
 def test_rows_show_labels_dates_and_the_masked_number(
@@ -31,7 +32,7 @@ def test_rows_show_labels_dates_and_the_masked_number(
         threat_level=ThreatLevel.HIGH, threat_review_due=today - timedelta(days=1)
     )
     Case.objects.filter(pk=hidden.pk).update(threat_review_due=today)
-    cases = Case.objects.select_related("individual", "responsible", "owning_agency").order_by("pk")
+    cases = cases_for_rows(worker, [open_case.pk, hidden.pk])
     with translation.override("sv"):
         shown, masked = case_rows(cases, today=today)
     assert (shown.url, shown.reference) == (open_case.get_absolute_url(), open_case.reference)
