@@ -12,16 +12,17 @@ from django.utils import timezone
 from avhopp.models import User
 from cases import services
 from cases.models import Case, CaseStatus, EndReason, InterventionKind
-from devdata.factories import ongoing_intervention
+from devdata.factories import advance, ongoing_intervention
 from register.models import RegisterRecord
 
 PATH = [CaseStatus.INITIAL_ASSESSMENT, CaseStatus.INVESTIGATION, CaseStatus.INTERVENTIONS]
 
 
 def supported(case: Case, by: User, *, housing_in: int | None = 3) -> Case:
-    """To Insatser (the first support decision), with housing `housing_in` days after."""
+    """To Insatser (the first support decision) through the checklist's required steps, with
+    housing `housing_in` days after."""
     for status in PATH:
-        services.case_change_status(case=case, to_status=status, by=by)
+        advance(case, by, status)
     if housing_in is not None:
         ongoing_intervention(
             case,

@@ -14,6 +14,7 @@ from django.utils import timezone
 from avhopp.models import AuditAction, AuditEvent, Role
 from cases import services
 from cases.models import Case, CaseStatus, Individual, ReferralSource
+from devdata.factories import advance
 from register.models import RegisterRecord
 from register.routers import RegisterRouter
 from register.selectors import register_overview
@@ -100,7 +101,7 @@ def test_a_second_build_changes_nothing_and_an_edit_changes_one_record(
     again = register_build()
     assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
     assert {r.case_key: (r.pk, r.digest) for r in RegisterRecord.objects.all()} == before
-    services.case_change_status(case=municipal_data[1], to_status=CaseStatus.FOLLOW_UP, by=worker)
+    advance(municipal_data[1], worker, CaseStatus.FOLLOW_UP)
     edited = register_build()
     assert (edited.created, edited.updated, edited.unchanged) == (0, 1, 2)
     changed = [r for r in RegisterRecord.objects.all() if before[r.case_key][1] != r.digest]
