@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, router, transaction
 from django.utils import timezone
 
 from method.models import ChecklistTemplate, ChecklistVersion, StepTemplate
@@ -115,7 +115,10 @@ STEPS = [
 
 
 @transaction.atomic
-def ensure_national_default(**_kwargs: Any) -> None:
+def ensure_national_default(using: str = DEFAULT_DB_ALIAS, **_kwargs: Any) -> None:
+    # `migrate --database register` sends the signal too: the templates are not there.
+    if not router.allow_migrate_model(using, ChecklistTemplate):
+        return
     if ChecklistTemplate.objects.filter(agency__isnull=True).exists():
         return
     template = ChecklistTemplate.objects.create(name="Nationell standardmall")

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, F, Prefetch, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from avhopp.models import User
-from cases.models import OPEN_STATUSES
+from cases.models import OPEN_STATUSES, Case
 from cases.policy import CaseAccess, CaseAction, CasePolicy
 from method.followup import DuePoint, anchor_field, due_points, months_after
 from method.links import parse_links
@@ -22,6 +24,7 @@ from method.models import (
     PHASE_ORDER,
     Agreement,
     AgreementEntry,
+    Answer,
     CaseStep,
     ChecklistVersion,
     DecisionRecord,
@@ -198,12 +201,68 @@ def outcomes_of(access: CaseAccess) -> tuple[list[FollowUpOutcome], list[DuePoin
     return recorded, due
 
 
-def outcomes_for(user: User) -> QuerySet[FollowUpOutcome]:
-    """The structured outcomes of the user's own agency's cases, for the statistics and the
-    national register (built elsewhere), which pseudonymise and aggregate them. No free text
-    is stored with an outcome; callers add the case's region and quarter themselves."""
-    if not CasePolicy.allows(user, CaseAction.LIST):
-        return FollowUpOutcome.objects.none()
-    return FollowUpOutcome.objects.filter(
-        case__in=CasePolicy.visible_to(user), case__owning_agency_id=user.agency_id
-    ).only("case_id", "months", "anchor", "due_on", "recorded_at", *OUTCOME_ANSWERS)
+@dataclass(frozen=True)
+class OutcomeAnswers:
+    case_id: int
+    months: int
+    anchor: str
+    recorded_at: datetime
+    answers: dict[str, str]  # each of OUTCOME_ANSWERS: an Answer code
+
+
+def outcome_answers(case_ids: Sequence[int]) -> list[OutcomeAnswers]:
+    """System use, no user: the national register's build (register.services), which has
+    read the cases itself and pseudonymises what it keeps. The coded answers of the cases'
+    outcomes, by case and point; an outcome holds no free text. One query."""
+    rows = (
+        FollowUpOutcome.objects.filter(case_id__in=case_ids)
+        .order_by("case_id", "months", "pk")
+        .values_list("case_id", "months", "anchor", "recorded_at", *OUTCOME_ANSWERS)
+    )
+    return [
+        OutcomeAnswers(
+            case_id, months, anchor, recorded_at, dict(zip(OUTCOME_ANSWERS, answers, strict=True))
+        )
+        for case_id, months, anchor, recorded_at, *answers in rows
+    ]
+
+
+@dataclass(frozen=True)
+class OutcomeTally:
+    months: int
+    recorded: int
+    yes: dict[str, int]  # of OUTCOME_ANSWERS: how many of `recorded` answered yes
+
+
+def outcome_questions() -> list[tuple[str, str]]:
+    """(field, label) of each question of an outcome, in the form's order."""
+    return [
+        (name, capfirst(FollowUpOutcome._meta.get_field(name).verbose_name))
+        for name in OUTCOME_ANSWERS
+    ]
+
+
+def outcome_tally(cases: QuerySet[Case], since: datetime, until: datetime) -> list[OutcomeTally]:
+    """System use: the statistics (followup.selectors), whose policy has scoped `cases`. The
+    outcomes recorded from `since` until before `until`, counted per follow-up point, with
+    the yes answers to each question. One query."""
+    rows = (
+        FollowUpOutcome.objects.filter(
+            case__in=cases, recorded_at__gte=since, recorded_at__lt=until
+        )
+        .values("months")
+        .annotate(
+            recorded=Count("pk"),
+            **{
+                f"yes_{name}": Count("pk", filter=Q(**{name: Answer.YES}))
+                for name in OUTCOME_ANSWERS
+            },
+        )
+        .order_by("months")
+    )
+    return [
+        OutcomeTally(
+            row["months"], row["recorded"], {name: row[f"yes_{name}"] for name in OUTCOME_ANSWERS}
+        )
+        for row in rows
+    ]
