@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from avhopp.models import User
 from cases.models import OPEN_STATUSES, Case
 from cases.policy import CaseAccess, CaseAction, CasePolicy
-from method.followup import DuePoint, anchor_field, due_points, months_after
+from method.followup import DuePoint, anchor, anchor_field, due_points, months_after
 from method.links import parse_links
 from method.models import (
     OUTCOME_ANSWERS,
@@ -30,6 +30,7 @@ from method.models import (
     DecisionRecord,
     EntryKind,
     FollowUpOutcome,
+    OutcomeAnchor,
     Phase,
     StepState,
     StepTemplate,
@@ -227,17 +228,33 @@ def outcome_answers(case_ids: Sequence[int]) -> list[OutcomeAnswers]:
     ]
 
 
+ANCHOR_ORDER = {value: index for index, value in enumerate(OutcomeAnchor)}
+
+
 @dataclass(frozen=True)
 class OutcomeTally:
+    anchor: str
     months: int
     recorded: int
     yes: dict[str, int]  # of OUTCOME_ANSWERS: how many of `recorded` answered yes
 
+    @property
+    def key(self) -> str:
+        return f"{self.anchor}:{self.months}"
+
+    @property
+    def label(self) -> str:
+        return _("%(months)s månader %(anchor)s") % {
+            "months": self.months,
+            "anchor": OutcomeAnchor(self.anchor).label,
+        }
+
 
 def outcome_questions() -> list[tuple[str, str]]:
-    """(field, label) of each question of an outcome, in the form's order."""
+    """(field, label) of each question of an outcome, in the form's order, in the language
+    active now."""
     return [
-        (name, capfirst(FollowUpOutcome._meta.get_field(name).verbose_name))
+        (name, str(capfirst(FollowUpOutcome._meta.get_field(name).verbose_name)))
         for name in OUTCOME_ANSWERS
     ]
 
@@ -245,12 +262,13 @@ def outcome_questions() -> list[tuple[str, str]]:
 def outcome_tally(cases: QuerySet[Case], since: datetime, until: datetime) -> list[OutcomeTally]:
     """System use: the statistics (followup.selectors), whose policy has scoped `cases`. The
     outcomes recorded from `since` until before `until`, counted per follow-up point, with
-    the yes answers to each question. One query."""
+    the yes answers to each question: every configured point (zero when none was recorded),
+    and points of an earlier configuration that have outcomes. One query."""
     rows = (
         FollowUpOutcome.objects.filter(
             case__in=cases, recorded_at__gte=since, recorded_at__lt=until
         )
-        .values("months")
+        .values("anchor", "months")
         .annotate(
             recorded=Count("pk"),
             **{
@@ -258,11 +276,16 @@ def outcome_tally(cases: QuerySet[Case], since: datetime, until: datetime) -> li
                 for name in OUTCOME_ANSWERS
             },
         )
-        .order_by("months")
+        .order_by()
     )
+    none = dict.fromkeys(OUTCOME_ANSWERS, 0)
+    tallies = {(anchor(), months): (0, none) for months in settings.AVHOPP_OUTCOME_MONTHS}
+    for row in rows:
+        yes = {name: row[f"yes_{name}"] for name in OUTCOME_ANSWERS}
+        tallies[OutcomeAnchor(row["anchor"]), row["months"]] = (row["recorded"], yes)
     return [
-        OutcomeTally(
-            row["months"], row["recorded"], {name: row[f"yes_{name}"] for name in OUTCOME_ANSWERS}
+        OutcomeTally(point_anchor, months, recorded, yes)
+        for (point_anchor, months), (recorded, yes) in sorted(
+            tallies.items(), key=lambda item: (ANCHOR_ORDER[item[0][0]], item[0][1])
         )
-        for row in rows
     ]

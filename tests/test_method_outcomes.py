@@ -137,4 +137,10 @@ def test_the_register_and_the_statistics_read_the_outcomes_as_codes(
         (12, 1, 1),
         (24, 1, 1),
     ]
-    assert outcome_tally(Case.objects.all(), now - 2 * day, now - day) == []
+    # Every configured point is counted, none recorded before yesterday.
+    earlier = outcome_tally(Case.objects.all(), now - 2 * day, now - day)
+    assert [(t.label, t.recorded) for t in earlier] == [
+        ("6 månader efter avslut", 0),
+        ("12 månader efter avslut", 0),
+        ("24 månader efter avslut", 0),
+    ]
