@@ -114,11 +114,14 @@ STEPS = [
 ]
 
 
-@transaction.atomic
 def ensure_national_default(using: str = DEFAULT_DB_ALIAS, **_kwargs: Any) -> None:
     # `migrate --database register` sends the signal too: the templates are not there.
-    if not router.allow_migrate_model(using, ChecklistTemplate):
-        return
+    if router.allow_migrate_model(using, ChecklistTemplate):
+        _make_national_default()
+
+
+@transaction.atomic
+def _make_national_default() -> None:
     if ChecklistTemplate.objects.filter(agency__isnull=True).exists():
         return
     template = ChecklistTemplate.objects.create(name="Nationell standardmall")

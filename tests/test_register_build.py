@@ -18,6 +18,7 @@ from cases import services
 from cases.models import Case, CaseStatus, Individual, ReferralSource
 from devdata.factories import advance
 from method.models import FollowUpOutcome
+from method.national import ensure_national_default
 from register import services as register_services
 from register.models import RegisterRecord
 from register.pseudonyms import case_key
@@ -214,6 +215,11 @@ def test_the_register_database_is_kept_apart(municipal_data) -> None:
     default_tables = connections["default"].introspection.table_names()
     assert "register_registerrecord" not in default_tables
     assert "cases_case" not in connections["register"].introspection.table_names()
+    # `migrate --database register` runs the apps' post_migrate there too: the method's
+    # national checklist is made in the municipal database only.
+    with CaptureQueriesContext(connections["default"]) as municipal:
+        ensure_national_default(using="register")
+    assert len(municipal) == 0
 
 
 def test_the_overview_is_the_national_coordinators_alone(
