@@ -26,7 +26,7 @@ _STYLE = {
     "axes.spines.top": False,
     "axes.spines.right": False,
 }
-_COLOURS = ("#1f4e79", "#c55a11", "#548235", "#7f6000")
+_COLOURS = ("#1f4e79", "#c55a11", "#548235", "#7f6000", "#7030a0")
 
 
 def bar_chart(table: Table, *, rows: str = "body") -> str:
@@ -34,7 +34,9 @@ def bar_chart(table: Table, *, rows: str = "body") -> str:
     `rows` "groups" charts the groups' sums of a nested table instead of its items."""
     chosen = [row for row in table.rows if row.kind == ("subtotal" if rows == "groups" else "")]
     series = len(table.columns) - (1 if len(table.columns) > 1 else 0)  # not the total column
-    height = 0.9 + 0.28 * max(len(chosen), 1) * max(series, 1) ** 0.5
+    # Beyond two series a legend in the corner would cover bars: it goes below them.
+    legend_lines = series if series > 2 else 0
+    height = 0.9 + 0.28 * max(len(chosen), 1) * max(series, 1) ** 0.5 + 0.2 * legend_lines
     with matplotlib.rc_context(_STYLE):
         figure = Figure(figsize=(6.4, height))
         axes = figure.subplots()
@@ -57,7 +59,9 @@ def bar_chart(table: Table, *, rows: str = "body") -> str:
         )
         axes.invert_yaxis()
         axes.xaxis.get_major_locator().set_params(integer=True)
-        if series > 1:
+        if legend_lines:
+            axes.legend(frameon=False, loc="upper left", bbox_to_anchor=(0, -0.08))
+        elif series > 1:
             axes.legend(frameon=False, loc="lower right")
         figure.tight_layout()
         out = io.StringIO()

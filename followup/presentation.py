@@ -34,6 +34,7 @@ def figures(stats: Statistics) -> list[Shown]:
         (median_table(_("Dagar i väntande steg"), stats.relocation_waits, suppressed), "body"),
         (stats.overdue_reviews, "body"),
         (stats.interventions, "body"),
+        (stats.follow_ups, "body"),
     ]
     return [
         Shown(

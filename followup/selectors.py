@@ -2,8 +2,8 @@
 number of queries whatever the number of cases (one per figure, one for the municipalities).
 
 Figures count what happened in the period (cases opened, support decided, cases ended,
-interventions started), except three that are a state: active cases at the period's end, and
-relocations pending and threat reviews overdue today.
+interventions started, outcomes at follow-up recorded), except three that are a state: active
+cases at the period's end, and relocations pending and threat reviews overdue today.
 
 Some of what the follow-up asks for is derived, not recorded (see README): first contact is
 the case's `opened_at` (aktualisering), the first support decision its `first_support_at` (set
@@ -36,7 +36,8 @@ from cases.models import (
 from followup.disclosure import THRESHOLD
 from followup.models import QuarterlyReport
 from followup.policy import Scope, StatisticsPolicy
-from followup.tables import Table, nested, one_way, two_way
+from followup.tables import Table, nested, one_way, shares, two_way
+from method.selectors import outcome_questions, outcome_tally
 from relocations.models import OPEN_STATUSES as OPEN_RELOCATION_STATUSES
 from relocations.models import Relocation, RelocationStatus, RelocationStep
 
@@ -92,6 +93,7 @@ class Statistics:
     relocation_waits: tuple[Median, ...]
     overdue_reviews: Table
     interventions: Table
+    follow_ups: Table
 
 
 def statistics(user: User, period: Period) -> Statistics:
@@ -129,6 +131,7 @@ def statistics(user: User, period: Period) -> Statistics:
         relocation_waits=waits,
         overdue_reviews=_overdue(cases, today, municipalities, suppress),
         interventions=_interventions(cases, period, suppress),
+        follow_ups=_follow_ups(cases, period, suppress),
     )
 
 
@@ -279,6 +282,19 @@ def _interventions(cases, period: Period, suppress: bool) -> Table:
         _("Insatser"),
         [(kind.value, kind.label) for kind in InterventionKind],
         counts,
+        suppress=suppress,
+    )
+
+
+def _follow_ups(cases, period: Period, suppress: bool) -> Table:
+    tallies = outcome_tally(cases, period.since, period.until)
+    return shares(
+        _("Resultat vid uppföljning under perioden: andel som svarat ja, procent"),
+        [(tally.key, tally.label) for tally in tallies],
+        outcome_questions(),
+        _("Uppföljningar"),
+        {tally.key: tally.recorded for tally in tallies},
+        {(tally.key, question): n for tally in tallies for question, n in tally.yes.items()},
         suppress=suppress,
     )
 

@@ -109,3 +109,46 @@ def nested(
         rows += [Row(label, (shown[key],)) for key, label in items]
     rows.append(Row(_("Totalt"), (shown[TOTAL],), "total"))
     return Table(caption, (header,), tuple(rows), suppress)
+
+
+def shares(
+    caption: str,
+    items: Labelled,
+    questions: Labelled,
+    count_header: str,
+    counts: Mapping[str, int],
+    yes: Mapping[tuple[str, str], int],
+    *,
+    suppress: bool,
+) -> Table:
+    """Per item, the share in whole per cent of its `counts` answering yes to each question,
+    and that count in the last column (as a median's count follows it). A share and its count
+    give away how many answered yes and how many did not, so each share is the published sum
+    count = yes + the rest, protected like any other sum: a share is hidden with either part
+    hidden, a row's shares with its count. The items are not summed (one person is followed
+    up at several points), so no sum ties one row to another."""
+    rows = []
+    for key, label in items:
+        count = counts.get(key, 0)
+        hidden_shares, count_hidden = set(), False
+        for question, _label in questions:
+            said_yes = yes.get((key, question), 0)
+            values = {"count": count, "yes": said_yes, "rest": count - said_yes}
+            relations = [Relation("count", ("yes", "rest"))]
+            cut = (
+                protect(values, relations, hide_last=frozenset({"count"}))
+                if suppress
+                else frozenset()
+            )
+            if cut & {"yes", "rest"}:
+                hidden_shares.add(question)
+            count_hidden = count_hidden or "count" in cut
+        cells = tuple(
+            None
+            if count == 0 or count_hidden or question in hidden_shares
+            else (200 * yes.get((key, question), 0) + count) // (2 * count)  # half rounds up
+            for question, _label in questions
+        )
+        rows.append(Row(label, (*cells, None if count_hidden else count)))
+    headers = (*(label for _key, label in questions), count_header)
+    return Table(caption, headers, tuple(rows), suppress)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, router, transaction
 from django.utils import timezone
 
 from method.models import ChecklistTemplate, ChecklistVersion, StepTemplate
@@ -114,8 +114,14 @@ STEPS = [
 ]
 
 
+def ensure_national_default(using: str = DEFAULT_DB_ALIAS, **_kwargs: Any) -> None:
+    # `migrate --database register` sends the signal too: the templates are not there.
+    if router.allow_migrate_model(using, ChecklistTemplate):
+        _make_national_default()
+
+
 @transaction.atomic
-def ensure_national_default(**_kwargs: Any) -> None:
+def _make_national_default() -> None:
     if ChecklistTemplate.objects.filter(agency__isnull=True).exists():
         return
     template = ChecklistTemplate.objects.create(name="Nationell standardmall")

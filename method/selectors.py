@@ -2,31 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, F, Prefetch, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from avhopp.models import User
-from cases.models import OPEN_STATUSES
+from cases.models import OPEN_STATUSES, Case
 from cases.policy import CaseAccess, CaseAction, CasePolicy
-from method.followup import DuePoint, anchor_field, due_points, months_after
+from method.followup import DuePoint, anchor, anchor_field, due_points, months_after
 from method.links import parse_links
 from method.models import (
     OUTCOME_ANSWERS,
     PHASE_ORDER,
     Agreement,
     AgreementEntry,
+    Answer,
     CaseStep,
     ChecklistVersion,
     DecisionRecord,
     EntryKind,
     FollowUpOutcome,
+    OutcomeAnchor,
     Phase,
     StepState,
     StepTemplate,
@@ -198,12 +202,90 @@ def outcomes_of(access: CaseAccess) -> tuple[list[FollowUpOutcome], list[DuePoin
     return recorded, due
 
 
-def outcomes_for(user: User) -> QuerySet[FollowUpOutcome]:
-    """The structured outcomes of the user's own agency's cases, for the statistics and the
-    national register (built elsewhere), which pseudonymise and aggregate them. No free text
-    is stored with an outcome; callers add the case's region and quarter themselves."""
-    if not CasePolicy.allows(user, CaseAction.LIST):
-        return FollowUpOutcome.objects.none()
-    return FollowUpOutcome.objects.filter(
-        case__in=CasePolicy.visible_to(user), case__owning_agency_id=user.agency_id
-    ).only("case_id", "months", "anchor", "due_on", "recorded_at", *OUTCOME_ANSWERS)
+@dataclass(frozen=True)
+class OutcomeAnswers:
+    case_id: int
+    months: int
+    anchor: str
+    recorded_at: datetime
+    answers: dict[str, str]  # each of OUTCOME_ANSWERS: an Answer code
+
+
+def outcome_answers(case_ids: Sequence[int]) -> list[OutcomeAnswers]:
+    """System use, no user: the national register's build (register.services), which has
+    read the cases itself and pseudonymises what it keeps. The coded answers of the cases'
+    outcomes, by case and point; an outcome holds no free text. One query."""
+    rows = (
+        FollowUpOutcome.objects.filter(case_id__in=case_ids)
+        .order_by("case_id", "months", "pk")
+        .values_list("case_id", "months", "anchor", "recorded_at", *OUTCOME_ANSWERS)
+    )
+    return [
+        OutcomeAnswers(
+            case_id, months, anchor, recorded_at, dict(zip(OUTCOME_ANSWERS, answers, strict=True))
+        )
+        for case_id, months, anchor, recorded_at, *answers in rows
+    ]
+
+
+ANCHOR_ORDER = {value: index for index, value in enumerate(OutcomeAnchor)}
+
+
+@dataclass(frozen=True)
+class OutcomeTally:
+    anchor: str
+    months: int
+    recorded: int
+    yes: dict[str, int]  # of OUTCOME_ANSWERS: how many of `recorded` answered yes
+
+    @property
+    def key(self) -> str:
+        return f"{self.anchor}:{self.months}"
+
+    @property
+    def label(self) -> str:
+        return _("%(months)s månader %(anchor)s") % {
+            "months": self.months,
+            "anchor": OutcomeAnchor(self.anchor).label,
+        }
+
+
+def outcome_questions() -> list[tuple[str, str]]:
+    """(field, label) of each question of an outcome, in the form's order, in the language
+    active now."""
+    return [
+        (name, str(capfirst(FollowUpOutcome._meta.get_field(name).verbose_name)))
+        for name in OUTCOME_ANSWERS
+    ]
+
+
+def outcome_tally(cases: QuerySet[Case], since: datetime, until: datetime) -> list[OutcomeTally]:
+    """System use: the statistics (followup.selectors), whose policy has scoped `cases`. The
+    outcomes recorded from `since` until before `until`, counted per follow-up point, with
+    the yes answers to each question: every configured point (zero when none was recorded),
+    and points of an earlier configuration that have outcomes. One query."""
+    rows = (
+        FollowUpOutcome.objects.filter(
+            case__in=cases, recorded_at__gte=since, recorded_at__lt=until
+        )
+        .values("anchor", "months")
+        .annotate(
+            recorded=Count("pk"),
+            **{
+                f"yes_{name}": Count("pk", filter=Q(**{name: Answer.YES}))
+                for name in OUTCOME_ANSWERS
+            },
+        )
+        .order_by()
+    )
+    none = dict.fromkeys(OUTCOME_ANSWERS, 0)
+    tallies = {(anchor(), months): (0, none) for months in settings.AVHOPP_OUTCOME_MONTHS}
+    for row in rows:
+        yes = {name: row[f"yes_{name}"] for name in OUTCOME_ANSWERS}
+        tallies[OutcomeAnchor(row["anchor"]), row["months"]] = (row["recorded"], yes)
+    return [
+        OutcomeTally(point_anchor, months, recorded, yes)
+        for (point_anchor, months), (recorded, yes) in sorted(
+            tallies.items(), key=lambda item: (ANCHOR_ORDER[item[0][0]], item[0][1])
+        )
+    ]

@@ -29,6 +29,9 @@ class RegisterRecord(models.Model):
     # [{"kind": code, "start": quarter, "end": quarter}], [{"status": code, "quarter": ...}]
     interventions = models.JSONField(_("insatser"), default=list)
     status_changes = models.JSONField(_("statusändringar"), default=list)
+    # [{"months": 6, "anchor": "closed", "quarter": quarter recorded, "stable_housing": "yes",
+    #   ...}]: the structured outcomes at follow-up (method), answers as codes.
+    follow_ups = models.JSONField(_("uppföljningar"), default=list)
     # Of the values above: a build rewrites a record only when it changed.
     digest = models.CharField(max_length=64)
 

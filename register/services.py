@@ -1,6 +1,10 @@
 """Building the national register from the municipal data: one record per case, computed
 afresh each run and written only where it changed, so a run is idempotent and a nightly run
-costs writes in proportion to what changed. A record whose case is gone is removed."""
+costs writes in proportion to what changed. A record whose case is gone is kept.
+
+Each batch of cases costs the same queries whatever the cases hold: one for the cases, one
+each for their interventions, status changes, outcomes at follow-up and relocations, and on
+the register's side the writes of what changed."""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from django.utils import timezone
 from avhopp.audit import audit_record
 from avhopp.models import AuditAction
 from cases.models import Case, CaseStatusChange, Intervention
+from method.selectors import outcome_answers
 from register.models import RegisterBuild, RegisterRecord
 from register.pseudonyms import case_key, pseudonym
 from register.routers import REGISTER_DB
@@ -48,6 +53,7 @@ _CONTENT = (
     "relocated",
     "interventions",
     "status_changes",
+    "follow_ups",
 )
 
 
@@ -134,6 +140,16 @@ def _records(cases: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         .values_list("case_id", "to_status", "changed_at")
     ):
         changes[case_id].append({"status": status, "quarter": quarter(at)})
+    follow_ups = defaultdict(list)
+    for outcome in outcome_answers(ids):
+        follow_ups[outcome.case_id].append(
+            {
+                "months": outcome.months,
+                "anchor": outcome.anchor,
+                "quarter": quarter(outcome.recorded_at),
+                **outcome.answers,
+            }
+        )
     relocated = set(
         Relocation.objects.filter(case_id__in=ids, status__in=MOVED).values_list(
             "case_id", flat=True
@@ -156,6 +172,7 @@ def _records(cases: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             "relocated": case["pk"] in relocated,
             "interventions": interventions[case["pk"]],
             "status_changes": changes[case["pk"]],
+            "follow_ups": follow_ups[case["pk"]],
         }
         values["digest"] = hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
         records[case_key(case["pk"])] = values

@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from avhopp.audit import audit_record
@@ -24,6 +25,7 @@ from avhopp.storage import read_document, write_document
 from cases.audit_selectors import touching_case
 from cases.models import Case, Individual
 from cases.policy import CaseAction, CasePolicy
+from method.models import OUTCOME_ANSWERS, AgreementEntry, CaseStep, FollowUpOutcome, StepState
 from retention.models import ArchiveExport, DocumentStatus, Extract, ExtractKind, GallringItem
 from retention.policy import ExtractAction, ExtractPolicy
 
@@ -34,6 +36,38 @@ logger = logging.getLogger(__name__)
 
 # PDF/A-3b: the archival profile WeasyPrint writes (fonts embedded, colour profile included).
 ARCHIVE_PDF_VARIANT = "pdf/a-3b"
+
+
+def _answers(outcome: FollowUpOutcome) -> list[tuple[str, str]]:
+    return [
+        (
+            capfirst(FollowUpOutcome._meta.get_field(name).verbose_name),
+            getattr(outcome, f"get_{name}_display")(),
+        )
+        for name in OUTCOME_ANSWERS
+    ]
+
+
+def _method_parts(case: Case) -> dict[str, Any]:
+    """The method's part of the file: the checklist's steps done or waived (not the
+    checklist's guidance, which is about the work, not the person), the decisions and under
+    which delegation, the agreements with their conditions and entries, and the outcomes."""
+    entries = AgreementEntry.objects.select_related("condition").order_by("occurred_on", "pk")
+    return {
+        "steps": list(
+            CaseStep.objects.filter(checklist__case=case)
+            .exclude(state=StepState.OPEN)
+            .select_related("step")
+            .order_by("settled_at", "pk")
+        ),
+        "decisions": list(case.decisions.order_by("decided_at", "pk")),
+        "agreements": list(
+            case.agreements.select_related("police_party")
+            .prefetch_related("conditions", Prefetch("entries", entries))
+            .order_by("created_at", "pk")
+        ),
+        "outcomes": [(outcome, _answers(outcome)) for outcome in case.outcomes.order_by("months")],
+    }
 
 
 def _file_sections(cases: QuerySet[Case]) -> list[dict[str, Any]]:
@@ -53,6 +87,7 @@ def _file_sections(cases: QuerySet[Case]) -> list[dict[str, Any]]:
                 "referrals": list(
                     case.referrals.select_related("to_agency").order_by("created_at")
                 ),
+                **_method_parts(case),
             }
         )
     return sections

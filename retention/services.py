@@ -44,6 +44,15 @@ from cases.models import (
     JournalEntry,
     ThreatAssessment,
 )
+from method.models import (
+    Agreement,
+    AgreementCondition,
+    AgreementEntry,
+    CaseChecklist,
+    CaseStep,
+    DecisionRecord,
+    FollowUpOutcome,
+)
 from referrals.models import Referral
 from retention.dates import add_years, birth_day_of_month, due_dates
 from retention.documents import archive_export_create, enqueue
@@ -88,8 +97,9 @@ def _newest(queryset: QuerySet, field: str, outer: str = "pk", key: str = "case"
 
 def with_last_entry(cases: QuerySet[Case]) -> QuerySet[Case]:
     """Annotate `last_entry_at`: the newest entry anywhere in the file (the case itself, its
-    status history, interventions, threat assessments, journal, shares, referrals, and the
-    person's consents and edits)."""
+    status history, interventions, threat assessments, journal, shares, referrals, the
+    method's agreements and their entries, checklist steps done or waived, decisions and
+    outcomes at follow-up, and the person's consents and edits)."""
     entries = [
         _newest(CaseStatusChange.objects, "changed_at"),
         _newest(Intervention.objects, "updated_at"),
@@ -99,6 +109,11 @@ def with_last_entry(cases: QuerySet[Case]) -> QuerySet[Case]:
         _newest(CaseShare.objects.exclude(revoked_at=None), "revoked_at"),
         _newest(Referral.objects, "created_at"),
         _newest(Referral.objects.exclude(answered_at=None), "answered_at"),
+        _newest(Agreement.objects, "created_at"),
+        _newest(AgreementEntry.objects, "recorded_at", key="agreement__case"),
+        _newest(CaseStep.objects.exclude(settled_at=None), "settled_at", key="checklist__case"),
+        _newest(DecisionRecord.objects, "decided_at"),
+        _newest(FollowUpOutcome.objects, "recorded_at"),
         _newest(Consent.objects, "created_at", "individual_id", "individual"),
         _newest(
             Consent.objects.exclude(withdrawn_at=None),
@@ -287,16 +302,26 @@ def case_file_delete(*, case: Case, batch_size: int = BATCH_SIZE) -> None:
     case itself is lost."""
     individual_id = case.individual_id
     documents = [
-        *Referral.objects.filter(case=case)
-        .exclude(document_path="")
-        .values_list("document_path", flat=True),
-        *Extract.objects.filter(case=case)
-        .exclude(document_path="")
-        .values_list("document_path", flat=True),
+        relative
+        for queryset in (
+            Referral.objects.filter(case=case),
+            Extract.objects.filter(case=case),
+            Agreement.objects.filter(case=case),
+        )
+        for relative in queryset.exclude(document_path="").values_list("document_path", flat=True)
     ]
     for queryset in (
         Referral.objects.filter(case=case),
         Extract.objects.filter(case=case),
+        # A breach protects the condition it broke, an agreement the one it superseded (the
+        # newer, deleted first): entries, then conditions, then agreements newest first.
+        AgreementEntry.objects.filter(agreement__case=case),
+        AgreementCondition.objects.filter(agreement__case=case),
+        Agreement.objects.filter(case=case),
+        CaseStep.objects.filter(checklist__case=case),
+        CaseChecklist.objects.filter(case=case),
+        DecisionRecord.objects.filter(case=case),
+        FollowUpOutcome.objects.filter(case=case),
         CaseShare.objects.filter(case=case),
         CoordinationAlert.objects.filter(case=case),
         CaseTeamMember.objects.filter(case=case),
@@ -321,14 +346,14 @@ def case_file_delete(*, case: Case, batch_size: int = BATCH_SIZE) -> None:
 
 def delete_in_batches(queryset: QuerySet, batch_size: int) -> None:
     """Newest first, `batch_size` rows a transaction. A journal entry's corrections are newer
-    than it, so they go in its batch or before; within a batch, the link between an entry
-    and its correction is cut first (the ORM refuses to delete a protected entry together
-    with what protects it)."""
+    than it, so they go in its batch or before, as an agreement's revision does; within a
+    batch, the link between an entry and its correction is cut first (the ORM refuses to
+    delete a protected entry together with what protects it)."""
     model: type[models.Model] = queryset.model
     self_links = [
         field.name
-        for field in model._meta.get_fields()
-        if field.many_to_one and field.related_model is model
+        for field in model._meta.concrete_fields
+        if (field.many_to_one or field.one_to_one) and field.related_model is model
     ]
     while True:
         with transaction.atomic():

@@ -1,5 +1,6 @@
 """Shared by the follow-up tests (tests/test_followup_*.py, tests/test_register_*.py): cases
-in two municipalities taken through the real services to support, housing and an ending."""
+in two municipalities taken through the real services to support, housing, an ending and
+outcomes at follow-up."""
 
 from __future__ import annotations
 
@@ -12,13 +13,15 @@ from django.utils import timezone
 from avhopp.models import User
 from cases.models import Case, CaseStatus, EndReason, InterventionKind
 from devdata.factories import advance, ongoing_intervention
+from method import services as method_services
 from register.models import RegisterRecord
 
 PATH = [CaseStatus.INITIAL_ASSESSMENT, CaseStatus.INVESTIGATION, CaseStatus.INTERVENTIONS]
 
 
 def supported(case: Case, by: User, *, housing_in: int | None = 3) -> Case:
-    """To Insatser (the first support decision), with housing `housing_in` days after."""
+    """To Insatser (the first support decision) through the checklist's required steps, with
+    housing `housing_in` days after."""
     for status in PATH:
         advance(case, by, status)
     if housing_in is not None:
@@ -35,6 +38,27 @@ def supported(case: Case, by: User, *, housing_in: int | None = 3) -> Case:
 
 def ended(case: Case, by: User, status: CaseStatus, reason: EndReason) -> Case:
     advance(case, by, status, reason="Se journalen.", end_reason=reason)
+    return case
+
+
+ANSWERS = {
+    "stable_housing": "yes",
+    "work_or_education": "no",
+    "new_crime_known": "no",
+    "substance_use": "unknown",
+    "in_contact": "yes",
+}
+
+
+def followed_up(case: Case, by: User, *months: int, **answers: str) -> Case:
+    """Dropped out 800 days ago, with outcomes recorded at the follow-up points `months`
+    (method.services); `answers` change some of ANSWERS."""
+    if case.status != CaseStatus.DROPPED_OUT:
+        case = ended(case, by, CaseStatus.DROPPED_OUT, EndReason.PERSON_LEFT)
+    Case.objects.filter(pk=case.pk).update(closed_at=timezone.now() - timedelta(days=800))
+    case.refresh_from_db()
+    for point in months:
+        method_services.outcome_record(case=case, by=by, months=point, **{**ANSWERS, **answers})
     return case
 
 

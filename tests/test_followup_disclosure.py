@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from followup.disclosure import THRESHOLD
-from followup.tables import Table, nested, one_way, two_way
+from followup.tables import Table, nested, one_way, shares, two_way
 
 Equation = list[tuple[int, tuple[int, int]]]  # (coefficient, (row, column)): sum == 0
 
@@ -160,3 +160,53 @@ def test_zero_is_shown_and_small_counts_are_hidden_with_a_partner() -> None:
     assert [row.cells[0] for row in table.rows] == [None, 0, None, 43]
     own = one_way("t", "n", [("a", "a"), ("b", "b"), ("c", "c")], {"a": 3, "c": 40}, suppress=False)
     assert [row.cells[0] for row in own.rows] == [3, 0, 40, 43]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(counts, min_size=1, max_size=4), min_size=1, max_size=4), st.data())
+def test_no_share_gives_away_a_small_count(grid, data) -> None:
+    """Rows of follow-ups with how many answered yes to each question: a shown share and its
+    shown count pin both the yes count and the rest, so neither may be small; a hidden
+    count hides its row's shares."""
+    width = len(grid[0])
+    items = [(f"r{i}", f"r{i}") for i in range(len(grid))]
+    questions = [(f"q{j}", f"q{j}") for j in range(width)]
+    counts = {f"r{i}": data.draw(st.integers(0, 60)) for i in range(len(grid))}
+    yes = {
+        (f"r{i}", f"q{j}"): min(value, counts[f"r{i}"])
+        for i, row in enumerate(grid)
+        for j, value in enumerate((row + [0] * width)[:width])
+    }
+    published = shares("t", items, questions, "n", counts, yes, suppress=True)
+    own = shares("t", items, questions, "n", counts, yes, suppress=False)
+    for (key, _label), row, true_row in zip(items, published.rows, own.rows, strict=True):
+        *cells, count = row.cells
+        *true_cells, _count = true_row.cells
+        assert count is None or count == counts[key]
+        assert count is None or not 0 < count < THRESHOLD
+        for (question, _), share, true_share in zip(questions, cells, true_cells, strict=True):
+            assert share is None or share == true_share
+            if count is None:
+                assert share is None
+            elif share is not None:
+                said_yes = yes[key, question]
+                assert not 0 < said_yes < THRESHOLD and not 0 < count - said_yes < THRESHOLD
+                # Why: whole per cent of at most 60 pins the yes count for a reader.
+                pinned = [n for n in range(count + 1) if (200 * n + count) // (2 * count) == share]
+                assert pinned == [said_yes]
+
+
+def test_a_share_is_shown_with_its_count_or_hidden_with_it() -> None:
+    items = [("a", "a"), ("b", "b"), ("c", "c")]
+    questions = [("x", "x"), ("y", "y")]
+    counts = {"a": 12, "b": 3}
+    yes = {("a", "x"): 6, ("a", "y"): 10, ("b", "x"): 3}
+    table = shares("t", items, questions, "n", counts, yes, suppress=True)
+    # 6 of 12 is 50 %; 10 of 12 leaves 2 who did not say yes; 3 follow-ups are too few.
+    assert [row.cells for row in table.rows] == [
+        (50, None, 12),
+        (None, None, None),
+        (None, None, 0),
+    ]
+    own = shares("t", items, questions, "n", counts, yes, suppress=False)
+    assert [row.cells for row in own.rows] == [(50, 83, 12), (100, 0, 3), (None, None, 0)]

@@ -38,6 +38,8 @@ def test_a_report_is_ordered_made_and_downloaded(
     pdf = PdfReader(io.BytesIO(b"".join(response.streaming_content)))
     text = "".join(page.extract_text() for page in pdf.pages)
     assert "Kvartalsrapport" in text and "Aktiva ärenden" in text
+    assert "Resultat vid uppföljning under perioden" in text
+    assert "6 månader efter avslut" in text
     assert "Södertälje kommun" in text
     # A municipality's coordinator does not read the national coordination's report.
     assert login(coordinator).get(report.get_absolute_url()).status_code == 404

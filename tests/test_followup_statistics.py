@@ -8,12 +8,13 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from avhopp.models import Role
 from cases.models import CaseStatus, EndReason
 from followup.selectors import Period, statistics
-from tests.followup_support import cases_in, ended, supported
+from tests.followup_support import cases_in, ended, followed_up, supported
 
 pytestmark = pytest.mark.django_db
 
@@ -75,4 +76,48 @@ def test_the_figures_cost_a_fixed_number_of_queries(make_case, worker, national)
     few = queries()
     for case in cases_in(make_case, worker, 8):
         supported(case, worker)
+        followed_up(case, worker, 6, 12)
     assert queries() == few
+
+
+def test_outcomes_at_follow_up_per_point_with_the_share_answering_yes(
+    make_case, worker, coordinator, national
+) -> None:
+    cases = cases_in(make_case, worker, 7)
+    for n, case in enumerate(cases):
+        followed_up(case, worker, 6, stable_housing="yes" if n < 5 else "no")
+    for case in cases[:3]:
+        followed_up(case, worker, 12)
+    own = statistics(coordinator, _period()).follow_ups
+    assert own.columns == (
+        "Stabilt boende",
+        "Arbete eller studier",
+        "Känd ny brottslighet",
+        "Missbruk",
+        "Fortfarande i kontakt med verksamheten",
+        "Uppföljningar",
+    )
+    # 5 of 7 is 71 %; "vet inte" is not yes; nothing recorded at 24 months has no share.
+    assert _cells(own) == {
+        "6 månader efter avslut": (71, 0, 0, 0, 100, 7),
+        "12 månader efter avslut": (100, 0, 0, 0, 100, 3),
+        "24 månader efter avslut": (None, None, None, None, None, 0),
+    }
+    shown = _cells(statistics(national, _period()).follow_ups)
+    # 2 did not answer yes on housing: that share would give them away; 3 follow-ups at
+    # 12 months are too few to show at all.
+    assert shown["6 månader efter avslut"] == (None, 0, 0, 0, 100, 7)
+    assert shown["12 månader efter avslut"] == (None,) * 6
+    assert shown["24 månader efter avslut"][-1] == 0
+    # An outcome recorded before the period is not counted in it.
+    earlier = Period(_period().start - timedelta(days=365), _period().start - timedelta(days=1))
+    assert _cells(statistics(coordinator, earlier).follow_ups)["6 månader efter avslut"][-1] == 0
+
+
+def test_the_statistics_page_shows_the_outcomes(make_case, worker, national, login) -> None:
+    for case in cases_in(make_case, worker, 5):
+        followed_up(case, worker, 6)
+    page = login(national).get(reverse("followup:statistics")).content.decode()
+    assert "Resultat vid uppföljning under perioden" in page
+    assert "6 månader efter avslut" in page
+    assert "En andel visas bara när både de som svarat ja och de övriga är 0 eller minst 5." in page

@@ -1,6 +1,7 @@
 """Outcomes at follow-up: due the configured months after a case closes (or its support
 begins), listed on the responsible worker's start page, recorded once per point, and read by
-the statistics and the register through method.selectors.outcomes_for."""
+the register and the statistics as codes and counts (method.selectors.outcome_answers and
+outcome_tally)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from devdata.factories import delegate
 from method import services as method_services
 from method.followup import months_after
 from method.models import FollowUpOutcome
-from method.selectors import outcomes_due_for, outcomes_for
+from method.selectors import outcome_answers, outcome_tally, outcomes_due_for
 
 pytestmark = pytest.mark.django_db
 
@@ -102,7 +103,7 @@ def test_the_points_and_their_start_are_configurable(
     assert FollowUpOutcome.objects.get().anchor == "support"
 
 
-def test_outcomes_for_the_statistics_and_the_register(
+def test_the_register_and_the_statistics_read_the_outcomes_as_codes(
     case: Case,
     worker: User,
     outsider: User,
@@ -113,8 +114,33 @@ def test_outcomes_for_the_statistics_and_the_register(
         method_services.outcome_record(case=case, by=worker, months=months, **ANSWERS)
     delegate(outsider, DecisionKind.CLOSURE)
     foreign = closed_ago(make_case(outsider), outsider, 200)
-    method_services.outcome_record(case=foreign, by=outsider, months=6, **ANSWERS)
-    mine = outcomes_for(worker)
-    assert sorted(mine.values_list("months", flat=True)) == [6, 12, 24]
-    assert set(mine.values_list("case_id", flat=True)) == {case.pk}
-    assert list(outcomes_for(outsider).values_list("case_id", flat=True)) == [foreign.pk]
+    method_services.outcome_record(
+        case=foreign, by=outsider, months=6, **{**ANSWERS, "stable_housing": "no"}
+    )
+    read = outcome_answers([case.pk])
+    assert [(o.case_id, o.months, o.anchor) for o in read] == [
+        (case.pk, 6, "closed"),
+        (case.pk, 12, "closed"),
+        (case.pk, 24, "closed"),
+    ]
+    assert all(o.answers == ANSWERS for o in read)
+    now = timezone.now()
+    day = timedelta(days=1)
+    mine = outcome_tally(Case.objects.filter(owning_agency=worker.agency), now - day, now + day)
+    assert [(t.months, t.recorded, t.yes) for t in mine] == [
+        (months, 1, {**dict.fromkeys(ANSWERS, 0), "stable_housing": 1, "in_contact": 1})
+        for months in (6, 12, 24)
+    ]
+    both = outcome_tally(Case.objects.all(), now - day, now + day)
+    assert [(t.months, t.recorded, t.yes["stable_housing"]) for t in both] == [
+        (6, 2, 1),
+        (12, 1, 1),
+        (24, 1, 1),
+    ]
+    # Every configured point is counted, none recorded before yesterday.
+    earlier = outcome_tally(Case.objects.all(), now - 2 * day, now - day)
+    assert [(t.label, t.recorded) for t in earlier] == [
+        ("6 månader efter avslut", 0),
+        ("12 månader efter avslut", 0),
+        ("24 månader efter avslut", 0),
+    ]

@@ -3,11 +3,13 @@ and minimal, idempotent and incremental, the same pseudonym for the same person.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 from django.apps import apps
 from django.db import IntegrityError, connections, models, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -15,16 +17,21 @@ from avhopp.models import AuditAction, AuditEvent, Role
 from cases import services
 from cases.models import Case, CaseStatus, Individual, ReferralSource
 from devdata.factories import advance
+from method.models import FollowUpOutcome
+from method.national import ensure_national_default
+from register import services as register_services
 from register.models import RegisterRecord
+from register.pseudonyms import case_key
 from register.routers import RegisterRouter
 from register.selectors import register_overview
-from register.services import register_build
-from tests.followup_support import cases_in, supported
+from register.services import quarter, register_build
+from tests.followup_support import ANSWERS, cases_in, followed_up, supported
+from tests.method_support import method_work
 from tests.support import assess_threat
 
 pytestmark = pytest.mark.django_db(databases=["default", "register"])
 
-MUNICIPAL_APPS = ("cases", "relocations", "referrals")
+MUNICIPAL_APPS = ("cases", "relocations", "referrals", "method")
 
 
 def _dump_register() -> str:
@@ -75,6 +82,8 @@ def municipal_data(make_case, worker, coordinator, officer, share_with, police_a
         next_review_date=timezone.localdate() + timedelta(days=30),
     )
     services.journal_entry_create(case=cases[0], by=worker, text="En anteckning.")
+    method_work(cases[0], worker)
+    followed_up(cases[2], worker, 6)
     return cases
 
 
@@ -107,6 +116,60 @@ def test_a_second_build_changes_nothing_and_an_edit_changes_one_record(
     changed = [r for r in RegisterRecord.objects.all() if before[r.case_key][1] != r.digest]
     assert len(changed) == 1 and changed[0].status == CaseStatus.FOLLOW_UP
     assert AuditEvent.objects.filter(action=AuditAction.REGISTER_BUILD).count() == 3
+
+
+def test_a_record_carries_its_follow_ups_as_codes_and_a_new_one_updates_it(
+    municipal_data, worker
+) -> None:
+    register_build()
+    case = municipal_data[2]
+    record = RegisterRecord.objects.get(case_key=case_key(case.pk))
+    recorded = quarter(FollowUpOutcome.objects.get(case=case).recorded_at)
+    assert record.follow_ups == [{"months": 6, "anchor": "closed", "quarter": recorded, **ANSWERS}]
+    others = RegisterRecord.objects.exclude(pk=record.pk)
+    assert [r.follow_ups for r in others] == [[], []]
+    before = record.digest
+    followed_up(case, worker, 12, stable_housing="no")
+    again = register_build()
+    assert (again.created, again.updated, again.unchanged) == (0, 1, 2)
+    record.refresh_from_db()
+    assert record.digest != before
+    assert [(f["months"], f["stable_housing"]) for f in record.follow_ups] == [
+        (6, "yes"),
+        (12, "no"),
+    ]
+    # Codes and quarters only: no date, no free text, nothing of who recorded it.
+    for follow_up in record.follow_ups:
+        assert set(follow_up) == {"months", "anchor", "quarter", *ANSWERS}
+        assert re.fullmatch(r"\d{4}Q[1-4]", follow_up["quarter"])
+
+
+def test_a_batch_costs_the_same_queries_whatever_its_cases_hold(
+    municipal_data, worker, monkeypatch
+) -> None:
+    def queries() -> tuple[int, int]:
+        with (
+            CaptureQueriesContext(connections["default"]) as municipal,
+            CaptureQueriesContext(connections["register"]) as register,
+        ):
+            register_build()
+        return len(municipal), len(register)
+
+    register_build()
+    monkeypatch.setattr(register_services, "BATCH", 1)
+    thin = queries()  # three batches of one case, then the empty one that ends the run
+    followed_up(municipal_data[0], worker, 6, 12, 24)
+    followed_up(municipal_data[1], worker, 6, 12)
+    services.intervention_create(
+        case=municipal_data[0], by=worker, kind="work", provider_name="AF", goal="Arbete"
+    )
+    register_build()  # writes what changed
+    assert queries() == thin
+    monkeypatch.setattr(register_services, "BATCH", 3)
+    one = queries()
+    # Per batch: the cases, their interventions, status changes, outcomes and relocations;
+    # on the register's side a savepoint around the batch's (here no) writes.
+    assert (thin[0] - one[0], thin[1] - one[1]) == (2 * 5, 2 * 2)
 
 
 def test_a_record_holds_quarters_region_and_codes(municipal_data) -> None:
@@ -152,6 +215,11 @@ def test_the_register_database_is_kept_apart(municipal_data) -> None:
     default_tables = connections["default"].introspection.table_names()
     assert "register_registerrecord" not in default_tables
     assert "cases_case" not in connections["register"].introspection.table_names()
+    # `migrate --database register` runs the apps' post_migrate there too: the method's
+    # national checklist is made in the municipal database only.
+    with CaptureQueriesContext(connections["default"]) as municipal:
+        ensure_national_default(using="register")
+    assert len(municipal) == 0
 
 
 def test_the_overview_is_the_national_coordinators_alone(

@@ -22,8 +22,11 @@ from avhopp.models import AuditAction, AuditEvent, User
 from avhopp.storage import read_document
 from cases import services as case_services
 from cases.models import Case, ProtectionLevel
+from method.national import STEPS
 from retention import documents
 from retention.models import DocumentStatus, Extract, ExtractKind
+from tests.followup_support import followed_up
+from tests.method_support import method_work
 from tests.support import assess_threat
 
 
@@ -81,6 +84,33 @@ def test_the_register_extract_holds_the_file_and_nothing_of_anyone_else(
         assert expected in content, expected
     assert "Annansson" not in content
     assert "Hemlig källuppgift" not in content  # the police's threat details never
+    assert worker.last_name not in content and worker.username not in content
+
+
+def test_the_register_extract_holds_the_method_work_but_not_the_checklists_guidance(
+    file_with_content: Case, worker: User
+) -> None:
+    method_work(file_with_content, worker)
+    followed_up(file_with_content, worker, 6, stable_housing="no")
+    content = " ".join(_text(_made(file_with_content, worker, ExtractKind.REGISTER)).split())
+    for expected in (
+        "Checklista",
+        "undantaget (skäl: Bara en aktör är inblandad.)",
+        "Beslut enligt delegering",
+        "Avslut av ärende, enligt Delegationsordning SN, punkt 4",
+        "Överenskommelser",
+        "Drogtester (var 14:e dag)",
+        "Annat: Inte vistas i Norrort.",
+        "Drogtest, positivt. Provet togs på mottagningen.",
+        "konsekvens: varning. Sågs i Norrort.",
+        "Resultat vid uppföljning",
+        "6 månader efter avslut",
+        "Stabilt boende nej; Arbete eller studier nej",
+    ):
+        assert expected in content, expected
+    guidance = [guide for _phase, _title, _required, guide in STEPS]
+    assert not [guide for guide in guidance if guide[:40] in content]
+    assert "kunskapsguiden" not in content
     assert worker.last_name not in content and worker.username not in content
 
 

@@ -32,6 +32,16 @@ from cases.models import (
     JournalEntry,
     ThreatAssessment,
 )
+from method import services as method_services
+from method.models import (
+    Agreement,
+    AgreementCondition,
+    AgreementEntry,
+    CaseChecklist,
+    CaseStep,
+    DecisionRecord,
+    FollowUpOutcome,
+)
 from referrals.models import Referral
 from retention import services
 from retention.dates import add_years, due_dates
@@ -49,6 +59,8 @@ from retention.models import (
     ProposalStatus,
 )
 from tests.access_support import ready_referral
+from tests.followup_support import ANSWERS, followed_up
+from tests.method_support import method_work
 from tests.support import assess_threat
 
 LONG_AGO = datetime(2015, 6, 10, 9, 0, tzinfo=UTC)
@@ -65,6 +77,11 @@ def age_file(case: Case, when: datetime) -> None:
     CaseShare.objects.filter(case=case).update(created_at=when)
     Referral.objects.filter(case=case).update(created_at=when)
     Consent.objects.filter(individual_id=case.individual_id).update(created_at=when)
+    Agreement.objects.filter(case=case).update(created_at=when)
+    AgreementEntry.objects.filter(agreement__case=case).update(recorded_at=when)
+    CaseStep.objects.filter(checklist__case=case).exclude(settled_at=None).update(settled_at=when)
+    DecisionRecord.objects.filter(case=case).update(decided_at=when)
+    FollowUpOutcome.objects.filter(case=case).update(recorded_at=when)
 
 
 def close(case: Case, by: User) -> Case:
@@ -159,6 +176,53 @@ def test_an_edit_of_the_person_is_an_entry_too(
     assert not list(services.files_due(agency=municipality, as_of=today))
 
 
+LATER = datetime(2018, 1, 10, 9, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("model", "timestamp"),
+    [
+        (Agreement, "created_at"),
+        (AgreementEntry, "recorded_at"),
+        (CaseStep, "settled_at"),
+        (DecisionRecord, "decided_at"),
+        (FollowUpOutcome, "recorded_at"),
+    ],
+)
+def test_the_methods_entries_count_as_entries_of_the_file(
+    old_closed: Callable[..., Case],
+    worker: User,
+    municipality: Agency,
+    model: type,
+    timestamp: str,
+) -> None:
+    case = old_closed()
+    method_work(case, worker)
+    case = followed_up(case, worker, 6)
+    age_file(case, LONG_AGO)
+    rows = model.objects.filter(**{f"{METHOD_ROWS[model]}_id": case.pk})
+    rows.filter(pk=rows.exclude(**{timestamp: None}).first().pk).update(**{timestamp: LATER})
+    [due] = services.files_due(agency=municipality, as_of=timezone.localdate())
+    assert due.last_entry_on == date(2018, 1, 10)
+    assert not list(services.files_due(agency=municipality, as_of=date(2023, 1, 9)))
+
+
+def test_an_outcome_recorded_after_the_proposal_keeps_the_file(
+    old_closed: Callable[..., Case],
+    worker: User,
+    municipality: Agency,
+    archive_officer: User,
+    django_capture_on_commit_callbacks,
+) -> None:
+    case = old_closed()
+    proposal = services.gallring_propose(agency=municipality, as_of=timezone.localdate())
+    # Closed in 2015: the 6-month point came long ago and is recorded only now.
+    method_services.outcome_record(case=case, by=worker, months=6, **ANSWERS)
+    proposal = _approve_and_run(proposal, archive_officer, django_capture_on_commit_callbacks)
+    assert proposal.items.get().outcome == ItemOutcome.NO_LONGER_DUE
+    assert FollowUpOutcome.objects.filter(case=case).exists()
+
+
 def test_an_open_case_is_never_due(
     make_case: Callable[..., Case], worker: User, municipality: Agency
 ) -> None:
@@ -209,9 +273,28 @@ def full_file(
         document_sha256="0" * 64,
     )
     write_document(extract.document_path, b"%PDF-1.4 extract")
-    case = close(case, worker)
+    method_work(case, worker, documents=True)
+    case = followed_up(case, worker, 6, 12)
     age_file(case, LONG_AGO)
     return Case.objects.get(pk=case.pk)
+
+
+METHOD_ROWS = {
+    CaseChecklist: "case",
+    CaseStep: "checklist__case",
+    DecisionRecord: "case",
+    Agreement: "case",
+    AgreementCondition: "agreement__case",
+    AgreementEntry: "agreement__case",
+    FollowUpOutcome: "case",
+}
+
+
+def _method_rows(case_id: int) -> dict[str, int]:
+    return {
+        model.__name__: model.objects.filter(**{f"{path}_id": case_id}).count()
+        for model, path in METHOD_ROWS.items()
+    }
 
 
 def _files(root: Path) -> set[str]:
@@ -236,7 +319,18 @@ def test_gallring_deletes_the_due_file_whole_and_nothing_else(
     log_before = AuditEvent.objects.filter(case_id=full_file.pk).count()
     assert log_before > 0
     files_before = _files(doc_root)
-    assert len(files_before) == 2
+    agreements = Agreement.objects.filter(case=full_file).order_by("pk")
+    agreement_files = {agreement.document_path for agreement in agreements}
+    assert agreement_files == {f"method/agreement-{agreement.pk}.pdf" for agreement in agreements}
+    assert {"extracts/test.pdf", *agreement_files} < files_before
+    assert len(files_before) == 4  # a referral, an extract and two agreements
+    # The method's part of the file: a revised agreement with a breach, steps done and
+    # waived, the decisions taken under delegation, outcomes at 6 and 12 months.
+    assert all(n > 0 for n in _method_rows(full_file.pk).values()), _method_rows(full_file.pk)
+    assert agreements.last().supersedes == agreements.first()
+    assert AgreementEntry.objects.filter(agreement__case=full_file, kind="breach").exists()
+    fresh_method = _method_rows(fresh.pk)
+    assert fresh_method["CaseStep"] > 0
 
     proposal = services.gallring_propose(agency=municipality, as_of=timezone.localdate())
     actions = {item.case_id: item.action for item in proposal.items.all()}
@@ -256,10 +350,12 @@ def test_gallring_deletes_the_due_file_whole_and_nothing_else(
         assert not model.objects.filter(case_id=full_file.pk).exists(), model
     assert not Consent.objects.filter(individual_id=doomed_individual).exists()
     assert not CaseGroupObjectPermission.objects.filter(content_object_id=full_file.pk).exists()
+    assert set(_method_rows(full_file.pk).values()) == {0}
     assert _files(doc_root) == set()
     # Nothing else is.
     for kept in (fresh, research, held):
         assert Case.objects.filter(pk=kept.pk).exists()
+    assert _method_rows(fresh.pk) == fresh_method
     assert LegalHold.objects.filter(case=held, lifted_at__isnull=True).exists()
     # The log keeps its events; the item maps the ids to the pseudonym.
     assert AuditEvent.objects.filter(case_id=full_file.pk).count() == log_before + 1
