@@ -54,6 +54,14 @@ from method.models import (
     FollowUpOutcome,
 )
 from referrals.models import Referral
+from relocations.models import (
+    AvoidedPlace,
+    Candidate,
+    Placement,
+    PlacementAgreement,
+    Relocation,
+    RelocationStep,
+)
 from retention.dates import add_years, birth_day_of_month, due_dates
 from retention.documents import archive_export_create, enqueue
 from retention.models import (
@@ -97,7 +105,8 @@ def _newest(queryset: QuerySet, field: str, outer: str = "pk", key: str = "case"
 
 def with_last_entry(cases: QuerySet[Case]) -> QuerySet[Case]:
     """Annotate `last_entry_at`: the newest entry anywhere in the file (the case itself, its
-    status history, interventions, threat assessments, journal, shares, referrals, the
+    status history, interventions, threat assessments, journal, shares, referrals, relocation
+    steps, the
     method's agreements and their entries, checklist steps done or waived, decisions and
     outcomes at follow-up, and the person's consents and edits)."""
     entries = [
@@ -109,6 +118,7 @@ def with_last_entry(cases: QuerySet[Case]) -> QuerySet[Case]:
         _newest(CaseShare.objects.exclude(revoked_at=None), "revoked_at"),
         _newest(Referral.objects, "created_at"),
         _newest(Referral.objects.exclude(answered_at=None), "answered_at"),
+        _newest(RelocationStep.objects, "entered_at", key="relocation__case"),
         _newest(Agreement.objects, "created_at"),
         _newest(AgreementEntry.objects, "recorded_at", key="agreement__case"),
         _newest(CaseStep.objects.exclude(settled_at=None), "settled_at", key="checklist__case"),
@@ -310,6 +320,10 @@ def case_file_delete(*, case: Case, batch_size: int = BATCH_SIZE) -> None:
         )
         for relative in queryset.exclude(document_path="").values_list("document_path", flat=True)
     ]
+    for paths in PlacementAgreement.objects.filter(relocation__case=case).values_list(
+        "full_path", "sending_path"
+    ):
+        documents += [relative for relative in paths if relative]
     for queryset in (
         Referral.objects.filter(case=case),
         Extract.objects.filter(case=case),
@@ -322,6 +336,14 @@ def case_file_delete(*, case: Case, batch_size: int = BATCH_SIZE) -> None:
         CaseChecklist.objects.filter(case=case),
         DecisionRecord.objects.filter(case=case),
         FollowUpOutcome.objects.filter(case=case),
+        # A relocation protects its case: its steps, places, candidates, placement and
+        # agreement go first, then the relocation.
+        RelocationStep.objects.filter(relocation__case=case),
+        AvoidedPlace.objects.filter(relocation__case=case),
+        Candidate.objects.filter(relocation__case=case),
+        Placement.objects.filter(relocation__case=case),
+        PlacementAgreement.objects.filter(relocation__case=case),
+        Relocation.objects.filter(case=case),
         CaseShare.objects.filter(case=case),
         CoordinationAlert.objects.filter(case=case),
         CaseTeamMember.objects.filter(case=case),

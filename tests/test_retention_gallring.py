@@ -43,6 +43,13 @@ from method.models import (
     FollowUpOutcome,
 )
 from referrals.models import Referral
+from relocations.models import (
+    Placement,
+    PlacementAgreement,
+    Relocation,
+    RelocationStatus,
+    RelocationStep,
+)
 from retention import services
 from retention.dates import add_years, due_dates
 from retention.documents import archive_export_render
@@ -61,6 +68,8 @@ from retention.models import (
 from tests.access_support import ready_referral
 from tests.followup_support import ANSWERS, followed_up
 from tests.method_support import method_work
+from tests.relocation_support import Parties
+from tests.relocation_support import advance as advance_relocation
 from tests.support import assess_threat
 
 LONG_AGO = datetime(2015, 6, 10, 9, 0, tzinfo=UTC)
@@ -79,6 +88,7 @@ def age_file(case: Case, when: datetime) -> None:
     Consent.objects.filter(individual_id=case.individual_id).update(created_at=when)
     Agreement.objects.filter(case=case).update(created_at=when)
     AgreementEntry.objects.filter(agreement__case=case).update(recorded_at=when)
+    RelocationStep.objects.filter(relocation__case=case).update(entered_at=when)
     CaseStep.objects.filter(checklist__case=case).exclude(settled_at=None).update(settled_at=when)
     DecisionRecord.objects.filter(case=case).update(decided_at=when)
     FollowUpOutcome.objects.filter(case=case).update(recorded_at=when)
@@ -528,3 +538,47 @@ def test_the_archive_export_is_pdf_a_with_a_manifest(
     manifest = json.loads(read_document(export.manifest_path))
     assert manifest["case_reference"] == case.reference
     assert manifest["files"][0]["sha256"] == export.document_sha256
+
+
+def test_a_file_with_a_relocation_goes_whole_with_the_agreements_copies(
+    relocation: Relocation,
+    parties: Parties,
+    worker: User,
+    municipality: Agency,
+    archive_officer: User,
+    doc_root: Path,
+    django_capture_on_commit_callbacks,
+) -> None:
+    """A relocation protects its case: gallring takes it, its steps and the placement
+    agreement's two copies first, and leaves nothing half-deleted."""
+    relocation = advance_relocation(relocation, parties, RelocationStatus.MOVED)
+    copies = ("relocations/full.pdf", "relocations/sending.pdf")
+    for relative in copies:
+        write_document(relative, b"%PDF-1.4 agreement")
+    PlacementAgreement.objects.update_or_create(
+        relocation=relocation, defaults={"full_path": copies[0], "sending_path": copies[1]}
+    )
+    case = close(relocation.case, worker)
+    age_file(case, LONG_AGO)
+    proposal = services.gallring_propose(agency=municipality, as_of=timezone.localdate())
+    assert [item.case_id for item in proposal.items.all()] == [case.pk]
+    proposal = _approve_and_run(proposal, archive_officer, django_capture_on_commit_callbacks)
+    assert proposal.items.get().outcome == ItemOutcome.DELETED
+    assert not Case.objects.filter(pk=case.pk).exists()
+    assert not Relocation.objects.filter(pk=relocation.pk).exists()
+    assert not RelocationStep.objects.filter(relocation_id=relocation.pk).exists()
+    assert not Placement.objects.filter(relocation_id=relocation.pk).exists()
+    assert not PlacementAgreement.objects.filter(relocation_id=relocation.pk).exists()
+    assert not any((doc_root / relative).exists() for relative in copies)
+
+
+def test_a_relocation_step_is_an_entry_of_the_file(
+    relocation: Relocation, worker: User, municipality: Agency
+) -> None:
+    case = close(relocation.case, worker)
+    age_file(case, LONG_AGO)
+    [due] = services.files_due(agency=municipality, as_of=timezone.localdate())
+    assert due.case.pk == case.pk
+    RelocationStep.objects.filter(relocation=relocation).update(entered_at=LATER)
+    [due] = services.files_due(agency=municipality, as_of=timezone.localdate())
+    assert due.last_entry_on == date(2018, 1, 10)
