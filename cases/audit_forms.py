@@ -7,6 +7,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from avhopp.forms import Form
 from avhopp.models import AuditAction
 from cases.forms import DATE_INPUT, IdentityNumberField
 
@@ -14,7 +15,7 @@ from cases.forms import DATE_INPUT, IdentityNumberField
 EARLIEST_DATE = date(2000, 1, 1)
 
 
-class AuditSearchForm(forms.Form):
+class AuditSearchForm(Form):
     case = forms.IntegerField(label=_("Ärende-id"), required=False, min_value=1, max_value=2**62)
     personnummer = IdentityNumberField(label=_("Personens personnummer"), required=False)
     username = forms.CharField(label=_("Användare"), required=False, max_length=150)
