@@ -81,16 +81,19 @@ def _is_select(field: forms.Field) -> bool:
 
 def _prompt_first(field: forms.Field) -> None:
     """The select's empty choice says "Välj …"; a required select gets one."""
-    prompt = CHOOSE_PROMPT
     if isinstance(field, forms.ModelChoiceField):
-        if (field.empty_label is None and field.required) or str(field.empty_label) == DASHES:
-            field.empty_label = prompt
+        # None is kept: the form offers one answer on purpose, or has an initial one.
+        if str(field.empty_label) == DASHES:
+            field.empty_label = CHOOSE_PROMPT
         return
     choices = list(field.choices)  # a model field's blank choice comes as a lazy iterator
     if any(value == "" and str(text) == DASHES for value, text in choices):
-        field.choices = [(v, prompt if v == "" and str(t) == DASHES else t) for v, t in choices]
+        field.choices = [
+            (value, CHOOSE_PROMPT if value == "" and str(text) == DASHES else text)
+            for value, text in choices
+        ]
     elif field.required and not any(value in field.empty_values for value, _text in choices):
-        field.choices = [("", prompt), *choices]
+        field.choices = [("", CHOOSE_PROMPT), *choices]
 
 
 class SpecificMessages:

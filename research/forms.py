@@ -12,6 +12,8 @@ class ExtractRequestForm(Form):
     coordinating_agency = forms.ModelChoiceField(
         label=_("Nationell samordning"),
         queryset=Agency.objects.filter(kind=AgencyKind.NATIONAL_COORDINATION),
+        # Usually the one national coordination: offered as the answer.
+        empty_label=None,
     )
     purpose = forms.CharField(
         label=_("Syfte"),
