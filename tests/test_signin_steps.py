@@ -48,12 +48,15 @@ def test_the_menu_and_the_name_wait_for_the_second_factor(
     assert agency_admin.agency.name not in body
     assert "Användare" not in body  # the admin's own menu entry
     assert "Logga ut" in body  # the sign-in can still be given up
+    # Nor is the page of passkeys, which the menu links to, open before.
+    assert client.get("/tvafaktor/nycklar/")["Location"] == "/tvafaktor/"
     if enrolled:
         assert client.post("/tvafaktor/", {"code": code}).status_code == 302
         signed_in = client.get("/").content.decode()
         assert MENU in signed_in
         assert 'data-testid="whoami"' in signed_in
         assert 'href="/anvandare/"' in signed_in
+        assert client.get("/tvafaktor/nycklar/").status_code == 200
 
 
 def test_without_the_second_factor_required_the_menu_shows_after_the_password(
