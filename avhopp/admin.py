@@ -23,6 +23,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from avhopp.audit import audit_record
+from avhopp.forms import SpecificMessages
 from avhopp.models import Agency, AuditAction, IdentityProvider, User
 from avhopp.policy import UserAction, UserPolicy
 
@@ -185,7 +186,7 @@ def _https_urls(field: Any, **kwargs: Any) -> Any:
     return field.formfield(**kwargs)
 
 
-class IdentityProviderForm(forms.ModelForm):
+class IdentityProviderForm(SpecificMessages, forms.ModelForm):
     """The client secret is typed, never shown: stored encrypted (avhopp.oidc)."""
 
     client_secret = forms.CharField(

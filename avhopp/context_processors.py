@@ -5,11 +5,15 @@ from typing import Any
 from django.http import HttpRequest
 
 from avhopp.policy import UserAction, UserPolicy
+from avhopp.twofactor import signed_in
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    """The core's menu entries, as the policy allows them (each app adds its own)."""
+    """The core's menu entries, as the policy allows them (each app adds its own); none, and
+    no name, until the second factor is passed (`signed_in`)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"nav_users": UserPolicy.allows(user, UserAction.MANAGE)}
+    if not signed_in(request):
+        return {"signed_in": False}
+    return {"signed_in": True, "nav_users": UserPolicy.allows(user, UserAction.MANAGE)}

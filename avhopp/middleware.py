@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from avhopp.audit import RequestContext, audit_record, request_context
 from avhopp.models import AuditAction
-from avhopp.twofactor import second_factor_passed
+from avhopp.twofactor import signed_in
 
 Handler = Callable[[HttpRequest], HttpResponse]
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -109,12 +109,10 @@ class SecondFactorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        user = request.user
         if (
-            settings.REQUIRE_TWO_FACTOR
-            and not request.path.startswith(_OPEN_PREFIXES)
-            and user.is_authenticated
-            and not second_factor_passed(request)
+            not request.path.startswith(_OPEN_PREFIXES)
+            and request.user.is_authenticated
+            and not signed_in(request)
         ):
             url = reverse("two_factor")
             return redirect(f"{url}?{urlencode({'next': request.get_full_path()})}")

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -26,7 +26,7 @@ from django_otp_webauthn.models import WebAuthnCredential
 
 from avhopp.audit import audit_record
 from avhopp.models import AuditAction
-from avhopp.twofactor import REAUTH_AT
+from avhopp.twofactor import REAUTH_AT, signed_in
 
 
 class _Audited:
@@ -68,7 +68,10 @@ class BeginAuthentication(_Audited, webauthn.BeginCredentialAuthenticationView):
 @login_required
 @require_GET
 def passkeys_view(request: HttpRequest) -> HttpResponse:
-    """The user's passkeys, and a button to add one (a security key, or the computer's own)."""
+    """The user's passkeys, and a button to add one (a security key, or the computer's own).
+    Under the sign-in's open paths, but like the menu that links here, only after it."""
+    if not signed_in(request):
+        return redirect("two_factor")
     passkeys = WebAuthnCredential.objects.filter(user=request.user, confirmed=True)
     return render(
         request, "registration/passkeys.html", {"passkeys": passkeys.order_by("created_at")}

@@ -28,11 +28,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp import match_token
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
 from avhopp.audit import audit_record
+from avhopp.forms import Form
 from avhopp.models import AuditAction, User
 from avhopp.redirects import safe_next
 
@@ -59,15 +61,30 @@ def second_factor_passed(request: HttpRequest) -> bool:
     return not passkeys_required(user) or isinstance(user.otp_device, WebAuthnCredential)
 
 
-class PasswordForm(forms.Form):
-    password = forms.CharField(label=_("Lösenord"), widget=forms.PasswordInput, max_length=128)
+def signed_in(request: HttpRequest) -> bool:
+    """Past every step of the sign-in: only then are the menu and the pages shown."""
+    if not request.user.is_authenticated:
+        return False
+    return not settings.REQUIRE_TWO_FACTOR or second_factor_passed(request)
 
 
-class CodeForm(forms.Form):
+class PasswordForm(Form):
+    password = forms.CharField(
+        label=_("Lösenord"),
+        widget=forms.PasswordInput(attrs={"autofocus": True}),
+        max_length=128,
+    )
+
+
+class CodeForm(Form):
+    # Focused when the page opens: it is the one thing the page asks for (an error summary
+    # above it, also autofocused, comes first and wins).
     code = forms.CharField(
         label=_("Engångskod"),
         max_length=16,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
         help_text=_("Sex siffror från din autentiseringsapp, eller en av dina reservkoder."),
     )
 
@@ -129,13 +146,34 @@ def two_factor_view(request: HttpRequest) -> HttpResponse:
             _verified(request, device)
             return redirect(safe_next(request, reverse("home")))
         audit_record(actor=user, action=AuditAction.SECOND_FACTOR_FAILED)
-        form.add_error("code", _("Koden stämmer inte. Försök igen med en ny kod."))
+        form.add_error("code", _refusal(user, form.cleaned_data["code"]))
     return render(
         request,
         "registration/two_factor.html",
         {"form": form if codes_accepted else None, "passkey": passkey, "next": _next(request)},
         status=400 if form.errors else 200,
     )
+
+
+REPLAYED = _("Koden har redan använts. Vänta på nästa kod.")
+WRONG_CODE = _("Koden stämmer inte. Försök igen med en ny kod.")
+
+
+def _refusal(user: User, code: str) -> str:
+    """Why a code was refused: a code of the app that was already used (each is good once, and
+    a new one comes every 30 seconds) has a message of its own."""
+    return REPLAYED if _replayed(user, code) else WRONG_CODE
+
+
+def _replayed(user: User, code: str) -> bool:
+    """The app's code for a time step at or before the last one accepted: right, but used.
+    Computed without the device's verify_token, which would count one more failure."""
+    device = _confirmed_totp(user)
+    if device is None or not code.isdigit():
+        return False
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    return totp.verify(int(code), device.tolerance) and totp.t() <= device.last_t
 
 
 def _has_passkey(user: User) -> bool:
@@ -219,7 +257,8 @@ def reauthenticate_view(request: HttpRequest) -> HttpResponse:
             audit_record(actor=request.user, action=AuditAction.REAUTHENTICATED)
             return redirect(safe_next(request, reverse("home")))
         audit_record(actor=request.user, action=AuditAction.SECOND_FACTOR_FAILED)
-        form.add_error(None, _("Uppgiften stämmer inte."))
+        replayed = has_device and _replayed(request.user, form.cleaned_data["code"])
+        form.add_error(None, REPLAYED if replayed else _("Uppgiften stämmer inte."))
     return render(
         request,
         "registration/reauthenticate.html",

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from avhopp import services
+from avhopp.forms import Form, ModelForm
 from avhopp.models import Agency, Role, User, role_misfit_message, roles_of_kind
 from avhopp.policy import UserAction, UserPolicy
 
@@ -27,7 +28,7 @@ def _limit_roles(field: forms.ChoiceField, agency: Agency, *, blank: bool) -> No
     field.error_messages["invalid_choice"] = role_misfit_message(agency).replace("%", "%%")
 
 
-class UserCreateForm(forms.ModelForm):
+class UserCreateForm(ModelForm):
     password = forms.CharField(
         label=gettext_lazy("Startlösenord"), widget=forms.PasswordInput, max_length=128
     )
@@ -66,7 +67,7 @@ class UserCreateForm(forms.ModelForm):
         return data
 
 
-class UserUpdateForm(forms.Form):
+class UserUpdateForm(Form):
     role = forms.ChoiceField(label=gettext_lazy("Roll"), choices=Role.choices)
     is_active = forms.BooleanField(label=gettext_lazy("Aktiv"), required=False)
 

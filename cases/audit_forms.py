@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from avhopp.forms import Form
 from avhopp.models import AuditAction, User
 from cases.audit_selectors import NAME_SEARCH_CASES, TooManyCases, cases_of_person
 from cases.forms import DATE_INPUT
@@ -25,7 +26,7 @@ _REFERENCE = re.compile(r"^AVH-(?P<year>\d{4})-(?P<number>\d{1,18})$", re.ASCII 
 SUMMARY_MAX_DAYS = 92
 
 
-class _Period(forms.Form):
+class _Period(Form):
     date_from = forms.DateField(label=_("Från"), required=False, widget=DATE_INPUT)
     date_to = forms.DateField(label=_("Till"), required=False, widget=DATE_INPUT)
 
@@ -150,7 +151,7 @@ class UserSummaryForm(_Period):
         return data
 
 
-class SampleReviewForm(forms.Form):
+class SampleReviewForm(Form):
     note = forms.CharField(
         label=_("Anteckning (valfri)"),
         required=False,

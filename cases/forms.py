@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from avhopp.forms import Form, ModelForm
 from avhopp.models import Agency, User
 from cases.identity import REGISTRATION_REFUSED, parse_identity_number
 from cases.models import (
@@ -57,7 +58,7 @@ SORT_LABELS = {
 }
 
 
-class CaseFilterForm(forms.Form):
+class CaseFilterForm(Form):
     q = forms.CharField(label=_("Sök namn eller personnummer"), required=False, max_length=100)
     status = forms.ChoiceField(
         label=_("Status"),
@@ -97,7 +98,16 @@ class IdentityNumberField(forms.CharField):
         return parse_identity_number(value, today=timezone.localdate())
 
 
-class IndividualForm(forms.ModelForm):
+# The label alone ("Välj skyddade personuppgifter") would read as choosing the data itself.
+PROTECTION_MESSAGES = {
+    "protection_level": {"required": _("Välj om personen har skyddade personuppgifter")}
+}
+
+
+class IndividualForm(ModelForm):
+    # Whether the person's identity is protected is asked, never assumed: a protected identity
+    # left at "none" by an unread default would be unmasked everywhere.
+    undecided = ("protection_level",)
     personnummer = IdentityNumberField(
         label=_("Personnummer eller samordningsnummer"),
         required=False,
@@ -117,6 +127,7 @@ class IndividualForm(forms.ModelForm):
             "address",
         ]
         widgets = {"birth_date": DATE_INPUT}
+        error_messages = PROTECTION_MESSAGES
         help_texts = {
             "birth_date": _("Behövs bara när personnummer saknas."),
             "protection_level": _(
@@ -150,12 +161,13 @@ class IndividualForm(forms.ModelForm):
         return self.has_error("personnummer", "refused")
 
 
-class IndividualEditForm(forms.ModelForm):
+class IndividualEditForm(ModelForm):
     """Correcting a person's details. The identity number is fixed once registered."""
 
     class Meta:
         model = Individual
         fields = ["first_name", "last_name", "gender", "protection_level", "phone", "address"]
+        error_messages = PROTECTION_MESSAGES
 
     WITHHELD = ("phone", "address", "protection_level")
 
@@ -182,14 +194,18 @@ class IndividualEditForm(forms.ModelForm):
         return data
 
 
-class CaseForm(forms.Form):
-    referral_source = forms.ChoiceField(label=_("Aktualiserad av"), choices=ReferralSource.choices)
+class CaseForm(Form):
+    referral_source = forms.ChoiceField(
+        label=_("Aktualiserad av"),
+        choices=ReferralSource.choices,
+        error_messages={"required": _("Välj vem som aktualiserade ärendet")},
+    )
     motivation_notes = forms.CharField(
         label=_("Motivation"), widget=forms.Textarea, required=False, max_length=TEXT_LIMIT
     )
 
 
-class CaseDetailsForm(forms.Form):
+class CaseDetailsForm(Form):
     motivation_notes = forms.CharField(
         label=_("Motivation"), widget=forms.Textarea, required=False, max_length=TEXT_LIMIT
     )
@@ -211,7 +227,7 @@ class CaseDetailsForm(forms.Form):
         return signed
 
 
-class StatusChangeForm(forms.Form):
+class StatusChangeForm(Form):
     to_status = forms.ChoiceField(label=_("Ny status"))
     reason = forms.CharField(
         label=_("Skäl"),
@@ -246,7 +262,7 @@ class StatusChangeForm(forms.Form):
         return data
 
 
-class InterventionForm(forms.Form):
+class InterventionForm(Form):
     kind = forms.ChoiceField(label=_("Typ av insats"), choices=InterventionKind.choices)
     provider_agency = forms.ModelChoiceField(
         label=_("Utförare (myndighet)"), queryset=Agency.objects.none(), required=False
@@ -283,7 +299,7 @@ class InterventionForm(forms.Form):
         return data
 
 
-class JournalEntryForm(forms.Form):
+class JournalEntryForm(Form):
     text = forms.CharField(
         label=_("Anteckning"), widget=forms.Textarea(attrs={"rows": 4}), max_length=TEXT_LIMIT
     )
@@ -296,7 +312,7 @@ class JournalEntryForm(forms.Form):
         return text
 
 
-class ThreatAssessmentForm(forms.ModelForm):
+class ThreatAssessmentForm(ModelForm):
     class Meta:
         model = ThreatAssessment
         fields = [
@@ -326,7 +342,7 @@ class ThreatAssessmentForm(forms.ModelForm):
         return review
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(Form):
     REASONS = [
         ("covering", _("Vikarierar för ansvarig handläggare")),
         ("joint_meeting", _("Gemensamt möte eller samråd")),
@@ -351,7 +367,7 @@ class ReasonForm(forms.Form):
         return data["reason"]
 
 
-class ConsentForm(forms.ModelForm):
+class ConsentForm(ModelForm):
     class Meta:
         model = Consent
         fields = [
@@ -382,8 +398,12 @@ class ConsentForm(forms.ModelForm):
         return data
 
 
-class ShareForm(forms.Form):
-    agency = forms.ModelChoiceField(label=_("Dela med"), queryset=Agency.objects.none())
+class ShareForm(Form):
+    agency = forms.ModelChoiceField(
+        label=_("Dela med"),
+        queryset=Agency.objects.none(),
+        error_messages={"required": _("Välj myndighet att dela med")},
+    )
     consent = forms.ModelChoiceField(
         label=_("Samtycke"), queryset=Consent.objects.none(), required=False
     )
@@ -420,7 +440,7 @@ class ShareForm(forms.Form):
         return data
 
 
-class TeamMemberForm(forms.Form):
+class TeamMemberForm(Form):
     user = forms.ModelChoiceField(
         label=_("Vem"),
         queryset=User.objects.none(),

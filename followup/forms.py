@@ -7,6 +7,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from avhopp.forms import Form
 from followup.selectors import Period
 
 
@@ -14,7 +15,7 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
-class PeriodForm(forms.Form):
+class PeriodForm(Form):
     start = forms.DateField(label=_("Från och med"), widget=DateInput)
     end = forms.DateField(label=_("Till och med"), widget=DateInput)
 
@@ -52,7 +53,7 @@ def quarter_of(day: date) -> tuple[int, int]:
     return day.year, (day.month - 1) // 3 + 1
 
 
-class ReportForm(forms.Form):
+class ReportForm(Form):
     year = forms.IntegerField(label=_("År"), min_value=2000, max_value=2100)
     quarter = forms.TypedChoiceField(
         label=_("Kvartal"), coerce=int, choices=[(q, f"Q{q}") for q in range(1, 5)]

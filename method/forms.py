@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from avhopp.forms import Form, ModelForm
 from avhopp.models import Agency, AgencyKind, User
 from cases.forms import DATE_INPUT
 from cases.hooks import DecisionKind
@@ -26,7 +27,7 @@ from method.models import (
 from method.services import ConditionSpec
 
 
-class StepForm(forms.Form):
+class StepForm(Form):
     """Settle a step of a case's checklist: done, or waived with a reason."""
 
     DONE, WAIVE = "done", "waive"
@@ -50,7 +51,7 @@ class StepForm(forms.Form):
         return data
 
 
-class TemplateStepForm(forms.Form):
+class TemplateStepForm(Form):
     phase = forms.ChoiceField(label=_("Fas"), choices=Phase.choices)
     title = forms.CharField(label=_("Steg"), max_length=200)
     required = forms.BooleanField(
@@ -77,7 +78,7 @@ class TemplateStepForm(forms.Form):
         return links
 
 
-class DelegationForm(forms.Form):
+class DelegationForm(Form):
     user = forms.ModelChoiceField(label=_("Delegat"), queryset=User.objects.none())
     kind = forms.ChoiceField(label=_("Beslut"), choices=DecisionKind.choices)
     reference = forms.CharField(
@@ -100,7 +101,7 @@ class DelegationForm(forms.Form):
         return data
 
 
-class AgreementForm(forms.Form):
+class AgreementForm(Form):
     """The conditions as the issue lists them, one field each; a revision starts from the
     current agreement's."""
 
@@ -164,7 +165,7 @@ class AgreementForm(forms.Form):
         return initial
 
 
-class EntryForm(forms.Form):
+class EntryForm(Form):
     kind = forms.ChoiceField(label=_("Typ"), choices=EntryKind.choices)
     occurred_on = forms.DateField(label=_("Datum"), widget=DATE_INPUT)
     at_time = forms.TimeField(
@@ -193,11 +194,11 @@ class EntryForm(forms.Form):
         self.fields["condition"].queryset = agreement.conditions.all()
 
 
-class SignForm(forms.Form):
+class SignForm(Form):
     signed_on = forms.DateField(label=_("Undertecknad"), widget=DATE_INPUT)
 
 
-class OutcomeForm(forms.ModelForm):
+class OutcomeForm(ModelForm):
     class Meta:
         model = FollowUpOutcome
         fields = OUTCOME_ANSWERS

@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from avhopp.forms import Form, ModelForm
 from avhopp.models import Agency
 from cases.forms import DATE_INPUT, limit_text
 from cases.models import Case, Consent, ConsentScope
@@ -12,7 +13,7 @@ from referrals.models import Referral
 from referrals.services import EXTERNAL_NEEDS_LEGAL_BASIS, NEEDS_GROUNDS, SECTION_SCOPES
 
 
-class ReferralForm(forms.ModelForm):
+class ReferralForm(ModelForm):
     class Meta:
         model = Referral
         fields = [
@@ -79,7 +80,7 @@ class ReferralForm(forms.ModelForm):
         return data
 
 
-class SipForm(forms.ModelForm):
+class SipForm(ModelForm):
     class Meta:
         model = Referral
         fields = [
@@ -113,7 +114,7 @@ class SipForm(forms.ModelForm):
         return consent
 
 
-class AnswerForm(forms.Form):
+class AnswerForm(Form):
     decision = forms.ChoiceField(
         label=_("Svar"),
         choices=[("accept", _("Acceptera")), ("decline", _("Avböj"))],

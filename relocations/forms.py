@@ -9,6 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from avhopp.forms import Form
 from avhopp.models import Agency, AgencyKind
 from cases.forms import DATE_INPUT
 from cases.models import Case, Consent
@@ -34,7 +35,7 @@ def municipalities() -> Any:
     return Agency.objects.filter(kind=AgencyKind.SOCIAL_SERVICES)
 
 
-class RequestForm(forms.Form):
+class RequestForm(Form):
     consent = forms.ModelChoiceField(
         label=_("Samtycke som omfattar omplacering"), queryset=Consent.objects.none()
     )
@@ -50,7 +51,11 @@ class RequestForm(forms.Form):
         label=_("Antal personer som flyttar"), min_value=1, max_value=20, initial=1
     )
     children_moving = forms.IntegerField(
-        label=_("Varav barn"), min_value=0, max_value=19, initial=0
+        label=_("Varav barn"),
+        min_value=0,
+        max_value=19,
+        initial=0,
+        error_messages={"required": _("Ange hur många barn som flyttar (0 om inga)")},
     )
     needs_summary = _short_text(_("Kort behovsbeskrivning"))
     avoided_municipalities = forms.ModelMultipleChoiceField(
@@ -94,7 +99,7 @@ class RequestForm(forms.Form):
         return data
 
 
-class AvoidForm(forms.Form):
+class AvoidForm(Form):
     municipality = forms.ModelChoiceField(
         label=_("Kommun att undvika"), queryset=Agency.objects.none(), required=False
     )
@@ -118,7 +123,7 @@ class AvoidForm(forms.Form):
         return self.cleaned_data["municipality"] or self.cleaned_data["region"]
 
 
-class ProposeForm(forms.Form):
+class ProposeForm(Form):
     municipalities = forms.ModelMultipleChoiceField(
         label=_("Föreslagna kommuner (en till tre)"), queryset=Agency.objects.none()
     )
@@ -139,7 +144,7 @@ class ProposeForm(forms.Form):
         return chosen
 
 
-class _CandidateForm(forms.Form):
+class _CandidateForm(Form):
     """A step about one candidate, chosen among those the user may take it for."""
 
     candidate = forms.ModelChoiceField(label=_("Kommun"), queryset=Candidate.objects.none())
@@ -168,7 +173,7 @@ class OfferForm(_CandidateForm):
     pass
 
 
-class OfferAnswerForm(forms.Form):
+class OfferAnswerForm(Form):
     decision = forms.ChoiceField(
         label=_("Svar"),
         choices=[("accept", _("Acceptera")), ("decline", _("Avböj"))],
@@ -192,13 +197,13 @@ class OfferAnswerForm(forms.Form):
         return data
 
 
-class PlacementForm(forms.Form):
+class PlacementForm(Form):
     housing = forms.ChoiceField(label=_("Boende"), choices=HousingNeed.choices)
     address = forms.CharField(label=_("Ny adress"), max_length=300)
     move_date = forms.DateField(label=_("Flyttdatum"), widget=DATE_INPUT)
 
 
-class MovedForm(forms.Form):
+class MovedForm(Form):
     moved_on = forms.DateField(label=_("Flyttade den"), widget=DATE_INPUT)
 
     def clean_moved_on(self) -> Any:
@@ -208,11 +213,11 @@ class MovedForm(forms.Form):
         return moved_on
 
 
-class HandoverForm(forms.Form):
+class HandoverForm(Form):
     closing_summary = _short_text(_("Avslutande sammanfattning (utan ort eller adress)"))
 
 
-class HandoverAnswerForm(forms.Form):
+class HandoverAnswerForm(Form):
     decision = forms.ChoiceField(
         label=_("Svar"),
         choices=[("accept", _("Ta över ärendet")), ("refuse", _("Avböj"))],
@@ -227,10 +232,10 @@ class HandoverAnswerForm(forms.Form):
         return data
 
 
-class IvoForm(forms.Form):
+class IvoForm(Form):
     reference = forms.CharField(label=_("IVO:s diarienummer"), max_length=100)
     outcome = _short_text(_("IVO:s beslut"), required=False)
 
 
-class AbortForm(forms.Form):
+class AbortForm(Form):
     reason = forms.ChoiceField(label=_("Skäl till avbrott"), choices=AbortReason.choices)

@@ -3,14 +3,16 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from avhopp.forms import Form
 from avhopp.models import Agency, AgencyKind
 from research.models import PURPOSE_MAX, PURPOSE_MIN, Variable
 
 
-class ExtractRequestForm(forms.Form):
+class ExtractRequestForm(Form):
     coordinating_agency = forms.ModelChoiceField(
         label=_("Nationell samordning"),
         queryset=Agency.objects.filter(kind=AgencyKind.NATIONAL_COORDINATION),
+        # Usually the one national coordination: offered as the answer.
         empty_label=None,
     )
     purpose = forms.CharField(
@@ -31,7 +33,7 @@ class ExtractRequestForm(forms.Form):
     )
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(Form):
     decision = forms.ChoiceField(
         label=_("Beslut"),
         choices=[("approve", _("Godkänn")), ("refuse", _("Avslå"))],

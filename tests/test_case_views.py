@@ -181,11 +181,11 @@ def test_create_refuses_a_duplicate_without_revealing_whose(login, outsider, cas
     [
         ("person-personnummer", "19900517-1234", "Kontrollsiffran"),
         ("person-personnummer", "garbage", "ÅÅÅÅMMDD-NNNN"),
-        ("person-first_name", "", "måste fyllas i"),
+        ("person-first_name", "", "Ange förnamn"),
         ("person-first_name", "x" * 500, "som mest 100"),
         ("person-first_name", "Nora\x00", "Null-tecken"),
         ("person-protection_level", "secret", "giltigt alternativ"),
-        ("case-referral_source", "", "måste fyllas i"),
+        ("case-referral_source", "", "Välj vem som aktualiserade ärendet"),
     ],
 )
 def test_create_bad_input_gets_a_message_and_saves_nothing(

@@ -76,7 +76,7 @@ def test_anonymous_is_sent_to_log_in(client) -> None:
     [
         ({"start": "2024-05-01", "end": "2024-04-01"}, "Perioden är tom"),
         ({"start": "2999-01-01", "end": "2999-02-01"}, "Perioden ligger i framtiden"),
-        ({"start": "", "end": ""}, "Detta fält måste fyllas i"),
+        ({"start": "", "end": ""}, "Ange ett datum"),
         ({"start": "igår", "end": "2024-01-01"}, "Fyll i ett giltigt datum"),
     ],
 )

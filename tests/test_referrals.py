@@ -850,7 +850,7 @@ def test_sip_document(
 
     refused = client.post(url, {**data, "consent": ""})
     assert refused.status_code == 400
-    assert "Detta fält måste fyllas i." in refused.content.decode()
+    assert "Välj samtycke som planen vilar på" in refused.content.decode()
     assert not Referral.objects.exists()
 
     with django_capture_on_commit_callbacks(execute=True):

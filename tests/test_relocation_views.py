@@ -88,18 +88,18 @@ def test_request_without_threat_assessment_gets_a_message(
 @pytest.mark.parametrize(
     ("status", "actor", "step", "data", "message"),
     [
-        ("matching", "national", "propose", {}, "Detta fält måste fyllas i"),
+        ("matching", "national", "propose", {}, "Välj föreslagna kommuner"),
         ("matching", "sending_coordinator", "avoid", {"reason": "x"}, "antingen en kommun"),
         ("clearance", "clearing_officer", "clearance", {"decision": "veto"}, "vetot"),
         ("offered", "receiving_coordinator", "offer_answer", {"decision": "accept"}, "kontakt"),
         ("offered", "receiving_coordinator", "offer_answer", {"decision": "decline"}, "skäl"),
         ("accepted", "receiving_coordinator", "placement", {"housing": "x"}, "giltigt alternativ"),
         ("arranged", "receiving_coordinator", "moved", {"moved_on": "2999-01-01"}, "framtiden"),
-        ("moved", "sending_coordinator", "handover", {}, "Detta fält"),
+        ("moved", "sending_coordinator", "handover", {}, "Ange avslutande sammanfattning"),
         ("handover", "receiving_coordinator", "handover_answer", {"decision": "refuse"}, "varför"),
         ("matching", "sending_coordinator", "abort", {"reason": "bored"}, "giltigt alternativ"),
-        ("clearance", "national", "offer", {}, "Detta fält måste fyllas i"),
-        ("handover", "sending_coordinator", "ivo", {"reference": " "}, "Detta fält"),
+        ("clearance", "national", "offer", {}, "Välj kommun"),
+        ("handover", "sending_coordinator", "ivo", {"reference": " "}, "Ange IVO:s diarienummer"),
     ],
 )
 def test_bad_input_at_every_step_gets_a_message(
