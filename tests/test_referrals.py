@@ -909,7 +909,8 @@ def test_remote_image_renders_without_network(monkeypatch: pytest.MonkeyPatch) -
 
     monkeypatch.setattr(socket.socket, "connect", no_network)
     rendered = pdf.render_pdf(
-        '<html><body><p>Bild:</p><img src="http://127.0.0.1:9/x.png">'
+        '<html lang="sv"><head><title>Nätverksprov</title></head><body><p>Bild:</p>'
+        '<img src="http://127.0.0.1:9/x.png" alt="Bild">'
         '<link rel="stylesheet" href="http://127.0.0.1:9/s.css"></body></html>'
     )
     assert rendered.content.startswith(b"%PDF")
