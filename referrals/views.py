@@ -10,6 +10,7 @@ from csp.decorators import csp_replace
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -24,10 +25,11 @@ from avhopp.storage import read_document
 from cases.checkpoint import case_view, outside_reason_redirect
 from cases.policy import CaseAccess, CaseAction
 from referrals import services
-from referrals.forms import AnswerForm, ReferralForm, SipForm
+from referrals.forms import AnswerForm, ReferralForm, ReferralOverviewForm, SipForm
 from referrals.models import DocumentKind, Referral, ReferralStatus
 from referrals.policy import ReferralAction, ReferralPolicy
-from referrals.selectors import get_referral_for_user, referrals_visible_to
+from referrals.presentation import overview_rows, sort_columns
+from referrals.selectors import get_referral_for_user, referral_overview
 
 
 @case_view(CaseAction.REFER)
@@ -225,30 +227,37 @@ def referral_answer_view(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, referral, form, status=400)
 
 
+# Each sortable column and the way it sorts when first chosen.
+SORTABLE_COLUMNS = {"case": "case", "date": "-date", "waiting": "-waiting"}
+OVERVIEW_PAGE_SIZE = 25
+
+
 @login_required
 @planned_for_values()
 def referral_dashboard_view(request: HttpRequest) -> HttpResponse:
-    """Sent referrals by status, and the inbox of referrals addressed to my agency."""
+    """Every referral sent or received, as a table filtered and sorted by the query string."""
     ReferralPolicy.check(request.user, ReferralAction.LIST)
-    visible = referrals_visible_to(request.user).select_related("to_agency", "from_agency")
-    sent = visible.filter(from_agency_id=request.user.agency_id)
-    groups = [
-        (
-            _("I kö eller under arbete"),
-            sent.filter(status__in=[ReferralStatus.QUEUED, ReferralStatus.GENERATING]),
-        ),
-        (_("Klara att skicka"), sent.filter(status=ReferralStatus.READY)),
-        (_("Skickade, väntar på svar"), sent.filter(status=ReferralStatus.SENT)),
-        (_("Accepterade"), sent.filter(status=ReferralStatus.ACCEPTED)),
-        (_("Avböjda"), sent.filter(status=ReferralStatus.DECLINED)),
-        (_("Misslyckades"), sent.filter(status=ReferralStatus.FAILED)),
-    ]
-    shown_groups = [(label, list(rows[:50])) for label, rows in groups]
-    inbox = list(visible.filter(to_agency_id=request.user.agency_id)[:50])
-    shown = [referral.case_id for _label, rows in shown_groups for referral in rows]
+    form = ReferralOverviewForm(request.GET or None, user=request.user)
+    filters = form.filters()
+    page = Paginator(referral_overview(request.user, filters), OVERVIEW_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     audit_list(
         actor=request.user,
         action=AuditAction.REFERRAL_LIST,
-        case_ids=shown + [referral.case_id for referral in inbox],
+        case_ids=[referral.case_id for referral in page.object_list],
     )
-    return render(request, "referrals/dashboard.html", {"groups": shown_groups, "inbox": inbox})
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "referrals/dashboard.html",
+        {
+            "form": form,
+            "page": page,
+            "rows": overview_rows(page.object_list, request.user.agency_id),
+            "query": query.urlencode(),
+            "sort": sort_columns(query, filters.order, SORTABLE_COLUMNS),
+        },
+        status=400 if form.errors else 200,
+    )

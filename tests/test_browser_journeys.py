@@ -274,8 +274,9 @@ def test_referral_from_consent_to_answer(
     # The receiving agency answers.
     police = _log_in(fresh_page(), officer)
     police.goto("/remisser/")
-    inbox = police.get_by_role("region", name="Inkomna till er")
-    inbox.get_by_role("link").first.click()
+    field(police, "Riktning").select_option(label="Inkomna till er")
+    police.get_by_role("button", name="Visa").click()
+    police.get_by_test_id("referrals").get_by_role("link", name=re.compile(r"^Remiss ")).click()
     police.wait_for_url(referral_url)
     expect(police.get_by_test_id("referral-status")).to_have_text("Skickad")
     police.get_by_role("radio", name="Acceptera").check()
