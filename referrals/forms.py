@@ -6,10 +6,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from avhopp.forms import Form, ModelForm
-from avhopp.models import Agency
+from avhopp.models import Agency, User
 from cases.forms import DATE_INPUT, limit_text
 from cases.models import Case, Consent, ConsentScope
-from referrals.models import Referral
+from referrals.models import Referral, ReferralStatus
+from referrals.selectors import OVERVIEW_ORDERS, OverviewFilters, overview_agencies
 from referrals.services import EXTERNAL_NEEDS_LEGAL_BASIS, NEEDS_GROUNDS, SECTION_SCOPES
 
 
@@ -132,3 +133,50 @@ class AnswerForm(Form):
         if data.get("decision") == "decline" and not data.get("comment", "").strip():
             self.add_error("comment", _("Ange varför remissen avböjs."))
         return data
+
+
+class ReferralOverviewForm(Form):
+    """The overview's filters and sort order, read from the query string."""
+
+    direction = forms.ChoiceField(
+        label=_("Riktning"),
+        required=False,
+        choices=[
+            ("", _("Alla")),
+            ("sent", _("Skickade av er")),
+            ("received", _("Inkomna till er")),
+        ],
+    )
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("Alla")), *ReferralStatus.choices]
+    )
+    agency = forms.ModelChoiceField(
+        label=_("Mottagare eller avsändare"),
+        required=False,
+        queryset=Agency.objects.none(),
+        empty_label=_("Alla"),
+    )
+    # Set by the column headers' links; kept through a new filtering.
+    order = forms.ChoiceField(
+        label=_("Sortering"),
+        required=False,
+        choices=[(order, order) for order in OVERVIEW_ORDERS],
+        widget=forms.HiddenInput,
+        error_messages={"invalid_choice": _("Listan kan inte sorteras så.")},
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].queryset = overview_agencies(user)
+
+    def filters(self) -> OverviewFilters:
+        """The valid form's filters; the unfiltered list, newest first, for any other."""
+        if not self.is_bound or not self.is_valid():
+            return OverviewFilters()
+        data = self.cleaned_data
+        return OverviewFilters(
+            direction=data["direction"],
+            status=data["status"],
+            agency_id=data["agency"].pk if data["agency"] else None,
+            order=data["order"] or OverviewFilters.order,
+        )

@@ -83,6 +83,8 @@ class Referral(models.Model):
     generated_at = models.DateTimeField(null=True, blank=True)
     error_message = models.CharField(max_length=300, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # When the sender confirmed it: the overview's date and days waiting count from here.
+    sent_at = models.DateTimeField(null=True, blank=True)
     answered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -106,6 +108,11 @@ class Referral(models.Model):
                 name="referral_ready_has_document",
                 condition=~Q(status__in=["ready", "sent", "accepted", "declined"])
                 | (~Q(document_path="") & ~Q(document_sha256="")),
+            ),
+            models.CheckConstraint(
+                name="referral_delivered_has_sent_at",
+                condition=~Q(status__in=["sent", "accepted", "declined"])
+                | Q(sent_at__isnull=False),
             ),
             *text_limits("referral", "reason", "summary", "answer_comment"),
         ]

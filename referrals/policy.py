@@ -27,8 +27,13 @@ if TYPE_CHECKING:
 class ReferralAction(models.TextChoices):
     LIST = "list"  # the referral overview (no referral)
     VIEW = "view"  # also its status and its document
-    SEND = "send"  # send, or queue again after a failure
+    SEND = "send"  # send (after reviewing the document), or queue again after a failure
     ANSWER = "answer"
+    # See the document's SHA-256 checksum. It is of use only to whoever may have to tell
+    # whether a copy of the PDF is the one that was sent: the sending coordinators, who
+    # stand behind it, and the receiving agency, which holds it. Anyone else reading the
+    # referral (a social worker of the owning agency) is not shown it.
+    VERIFY = "verify"
 
 
 class ReferralPolicy:
@@ -56,6 +61,10 @@ class ReferralPolicy:
                 )
             case ReferralAction.ANSWER:
                 return referral.to_agency_id == user.agency_id
+            case ReferralAction.VERIFY:
+                return referral.to_agency_id == user.agency_id or ReferralPolicy.allows(
+                    user, ReferralAction.SEND, referral
+                )
         return False
 
     @staticmethod

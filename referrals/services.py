@@ -7,6 +7,7 @@ import logging
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -271,19 +272,57 @@ def referral_html(*, referral_id: int) -> str:
         return render_to_string(template, context)
 
 
+# The confirmation page's token names the user, the referral and its document's checksum:
+# a send carries proof that this user was shown this very document, lately.
+CONFIRMATION_SALT = "referrals.send-confirmation"
+CONFIRMATION_MAX_AGE = timedelta(minutes=30)
+
+
+def send_confirmation_token(*, referral: Referral, by: User) -> str:
+    """What the confirmation step puts behind its "Skicka" button."""
+    return signing.dumps(_confirmed(referral, by), salt=CONFIRMATION_SALT)
+
+
+def _confirmed(referral: Referral, by: User) -> dict[str, Any]:
+    return {"referral": referral.pk, "user": by.pk, "document": referral.document_sha256}
+
+
+def send_refusal(referral: Referral) -> str | None:
+    """Why the referral cannot go out now, or None: asked by the confirmation page before it
+    offers the button, and again under lock by `referral_send`."""
+    if referral.kind != DocumentKind.REFERRAL:
+        return _("En SIP kan inte skickas som remiss.")
+    if referral.status != ReferralStatus.READY:
+        return _("Remissen kan skickas först när dokumentet är klart.")
+    if not grounds_hold(referral):
+        return _("Samtycket som remissen vilar på gäller inte längre. Remissen kan inte skickas.")
+    return None
+
+
 @transaction.atomic
-def referral_send(*, referral: Referral, by: User) -> None:
+def referral_send(*, referral: Referral, by: User, confirmation: str) -> None:
+    """Send after the confirmation step: `confirmation` is its token, and must name this user
+    and the document as it is now (a document made again since has not been shown)."""
     ReferralPolicy.require(by, ReferralAction.SEND, referral)
     referral = Referral.objects.select_for_update().get(pk=referral.pk)
-    if referral.status != ReferralStatus.READY:
-        raise ValidationError(_("Remissen kan skickas först när dokumentet är klart."))
-    if not grounds_hold(referral):
+    if referral.status == ReferralStatus.READY and not _confirms(confirmation, referral, by):
         raise ValidationError(
-            _("Samtycket som remissen vilar på gäller inte längre. Remissen kan inte skickas.")
+            _("Granska dokumentet och bekräfta utskicket med knappen Skicka först.")
         )
+    if refusal := send_refusal(referral):
+        raise ValidationError(refusal)
     referral.status = ReferralStatus.SENT
-    referral.save(update_fields=["status"])
+    referral.sent_at = timezone.now()
+    referral.save(update_fields=["status", "sent_at"])
     audit_record(actor=by, action=AuditAction.REFERRAL_SEND, obj=referral, case_id=referral.case_id)
+
+
+def _confirms(token: str, referral: Referral, by: User) -> bool:
+    try:
+        shown = signing.loads(token, salt=CONFIRMATION_SALT, max_age=CONFIRMATION_MAX_AGE)
+    except signing.BadSignature:  # an expired token too
+        return False
+    return shown == _confirmed(referral, by)
 
 
 @transaction.atomic

@@ -229,8 +229,14 @@ TABLE: dict[str, Expect] = {
     "referrals:retry": Expect(
         "referral", POST, "405 405 405 405 405  405 405 405  405 405 405  405 405 405  405"
     ),
+    # Sending is the case's coordinators' (the GET is the confirmation step, the POST sends),
+    # and so is the document's preview inside that step; whoever else may read the referral
+    # gets 403, the rest 404. The world's referral is not sent yet: its recipient sees nothing.
     "referrals:send": Expect(
-        "referral", POST, "405 405 405 405 405  405 405 405  405 405 405  405 405 405  405"
+        "referral", GET_POST, "403 403 R200 404 404  404 404 404  404 404 404  404 404 404  LOGIN"
+    ),
+    "referrals:preview": Expect(
+        "referral", GET, "403 403 R200 404 404  404 404 404  404 404 404  404 404 404  LOGIN"
     ),
     "referrals:answer": Expect(
         "referral", POST, "405 405 405 405 405  405 405 405  405 405 405  405 405 405  405"

@@ -416,7 +416,9 @@ def stage(
     consent = _consent(coordinated, coordinator, prison_agency)
     referral = ready_referral(coordinated, coordinator, prison_agency)
     received = ready_referral(coordinated, coordinator, prison_agency)
-    Referral.objects.filter(pk=received.pk).update(status=ReferralStatus.SENT)
+    Referral.objects.filter(pk=received.pk).update(
+        status=ReferralStatus.SENT, sent_at=timezone.now()
+    )
     protected = make_case(worker, protection_level=ProtectionLevel.PROTECTED_REGISTRATION)
 
     foreign = make_case(outsider, first_name="Främling")

@@ -124,3 +124,11 @@ def assess_threat(case: Any, officer: User, **fields: Any) -> Any:
         return services.threat_assessment_create(case=case, by=officer, **fields)
     finally:
         remove_perm("cases.view_case", officer.agency.group, case)
+
+
+def send_referral(referral: Any, by: User) -> None:
+    """Send a ready referral the way its confirmation step does: with that step's token."""
+    from referrals import services
+
+    token = services.send_confirmation_token(referral=referral, by=by)
+    services.referral_send(referral=referral, by=by, confirmation=token)

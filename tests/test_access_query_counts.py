@@ -1,5 +1,5 @@
-"""Query counts of the case list and case page, and the permission querysets behind them
-(the access matrix, tests/access_support.py)."""
+"""Query counts of the case list, case page and referral overview, and the permission
+querysets behind them (the access matrix, tests/access_support.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from unittest import mock
+from urllib.parse import urlencode
 
 import pytest
 from django.db import connection
@@ -18,10 +19,12 @@ from guardian.shortcuts import assign_perm, get_perms
 
 from avhopp.models import Agency, AgencyKind, User
 from cases import services
-from cases.models import Case, CaseShare
+from cases.models import Case, CaseShare, ProtectionLevel
 from cases.selectors import cases_visible_to, visible_case_ids
+from referrals.models import Referral, ReferralStatus
 from tests.access_support import count_queries, fill_case, ready_referral
 from tests.conftest import AgencyFactory
+from tests.support import send_referral
 
 # --- Query counts ---------------------------------------------------------------------------
 
@@ -105,6 +108,60 @@ def test_case_detail_queries_do_not_grow_with_content(
     # own share (1); the responsible worker also the person's extracts (1, retention's panel)
     # and the method panel: checklist, decisions, current agreement, outcomes (4): 19 and 13.
     # A colleague in the team reads no extracts, but whether they are in it (1).
+    assert many == queries
+
+
+def _referrals_to(
+    police: Agency, number: int, make_case: Callable[..., Case], worker: User, coordinator: User
+) -> None:
+    """Referrals sent to the police, on cases of their own, every third person protected and
+    every other referral answered."""
+    for index in range(number):
+        protection = ProtectionLevel.PROTECTED_REGISTRATION if index % 3 == 0 else "none"
+        case = make_case(worker, responsible=coordinator, protection_level=protection)
+        referral = ready_referral(case, coordinator, police)
+        send_referral(referral, coordinator)
+        if index % 2:
+            Referral.objects.filter(pk=referral.pk).update(
+                status=ReferralStatus.ACCEPTED, answered_at=timezone.now()
+            )
+
+
+@pytest.mark.usefixtures("doc_root")
+@pytest.mark.parametrize(
+    ("viewer", "filtered", "queries"),
+    [
+        pytest.param("coordinator", False, 8, id="sender"),
+        pytest.param("officer", False, 8, id="recipient"),
+        pytest.param("coordinator", True, 9, id="sender-filtered-sorted"),
+    ],
+)
+def test_referral_overview_queries_do_not_grow_with_referrals(
+    viewer: str,
+    filtered: bool,
+    queries: int,
+    request: pytest.FixtureRequest,
+    make_case: Callable[..., Case],
+    worker: User,
+    coordinator: User,
+    officer: User,
+    police_agency: Agency,
+    login: Callable[[User], Client],
+) -> None:
+    client = login(request.getfixturevalue(viewer))
+    url = reverse("referrals:dashboard")
+    if filtered:
+        query = {"direction": "sent", "agency": police_agency.pk, "order": "-waiting"}
+        url += "?" + urlencode(query)
+    _referrals_to(police_agency, 2, make_case, worker, coordinator)
+    few = count_queries(client, url)
+    _referrals_to(police_agency, 28, make_case, worker, coordinator)
+    many = count_queries(client, url)
+    assert Referral.objects.count() == 30
+    assert few == many
+    # 3 for the session, user and second factor; the agencies the filter offers, the count,
+    # the page's rows (persons, cases and agencies joined); the audit row and the cases it
+    # showed. A chosen agency is looked up once more, to validate it.
     assert many == queries
 
 

@@ -287,14 +287,19 @@ def test_referral_from_consent_to_answer(
     assert download.suggested_filename.endswith(".pdf")
     assert Path(download.path()).read_bytes().startswith(b"%PDF")
 
-    page.get_by_role("button", name="Skicka till mottagaren").click()
+    # Sending goes through a review of the document that will go out.
+    page.get_by_role("link", name="Granska och skicka").click()
+    expect(page.get_by_title(re.compile(r"^Dokumentet som skickas: "))).to_be_visible()
+    page.get_by_role("button", name="Skicka", exact=True).click()
+    page.wait_for_url(referral_url)
     expect(status).to_have_text("Skickad")
 
     # The receiving agency answers.
     police = _log_in(fresh_page(), officer)
     police.goto("/remisser/")
-    inbox = police.get_by_role("region", name="Inkomna till er")
-    inbox.get_by_role("link").first.click()
+    field(police, "Riktning").select_option(label="Inkomna till er")
+    police.get_by_role("button", name="Visa").click()
+    police.get_by_test_id("referrals").get_by_role("link", name=re.compile(r"^Remiss ")).click()
     police.wait_for_url(referral_url)
     expect(police.get_by_test_id("referral-status")).to_have_text("Skickad")
     police.get_by_role("radio", name="Acceptera").check()

@@ -41,6 +41,8 @@ query_params = st.dictionaries(
             "intervention_kind",
             "overdue",
             "order",
+            "direction",
+            "agency",
             "page",
             "case",
             "person",

@@ -36,6 +36,7 @@ from cases.selectors import get_case_for_user
 from referrals import services
 from referrals.models import DocumentKind, Referral, ReferralStatus
 from referrals.selectors import referrals_of_case
+from tests.support import send_referral
 
 # Every test writes its documents to a folder of its own.
 pytestmark = pytest.mark.usefixtures("doc_root")
@@ -275,8 +276,17 @@ def test_send_is_refused_once_the_consent_has_ended(
     ENDINGS[ending](consent, coordinator, owned_case)
 
     with pytest.raises(ValidationError, match="gäller inte längre"):
-        services.referral_send(referral=referral, by=coordinator)
-    response = login(coordinator).post(reverse("referrals:send", args=[referral.pk]), follow=True)
+        send_referral(referral, coordinator)
+    client = login(coordinator)
+    url = reverse("referrals:send", args=[referral.pk])
+    # The confirmation step says why instead of offering its button...
+    review = client.get(url)
+    assert review.status_code == 409
+    assert "Remissen kan inte skickas." in review.content.decode()
+    assert 'name="confirmation"' not in review.content.decode()
+    # ...and a send confirmed before the consent ended is checked again, and refused.
+    token = services.send_confirmation_token(referral=referral, by=coordinator)
+    response = client.post(url, {"confirmation": token}, follow=True)
     assert response.status_code == 200
     assert "Remissen kan inte skickas." in response.content.decode()
     referral.refresh_from_db()
@@ -297,7 +307,7 @@ def test_recipient_loses_the_referral_once_the_consent_has_ended(
 ) -> None:
     consent = consent_to(owned_case, police_agency)
     referral = made_ready(create(owned_case, coordinator, to_agency=police_agency, consent=consent))
-    services.referral_send(referral=referral, by=coordinator)
+    send_referral(referral, coordinator)
     # The same agency on a legal basis keeps its referral: only the ended consent closes.
     on_basis = made_ready(
         create(
@@ -308,7 +318,7 @@ def test_recipient_loses_the_referral_once_the_consent_has_ended(
             legal_basis_citation=CITATION,
         )
     )
-    services.referral_send(referral=on_basis, by=coordinator)
+    send_referral(on_basis, coordinator)
     # A share on its own consent keeps the case page open to the recipient throughout.
     share_with(owned_case, police_agency)
 

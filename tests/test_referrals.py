@@ -45,7 +45,7 @@ from referrals import services
 from referrals.models import DocumentKind, Referral, ReferralStatus
 from referrals.selectors import referrals_of_case, referrals_visible_to
 from referrals.tasks import generate_document
-from tests.support import assess_threat
+from tests.support import assess_threat, send_referral
 
 # Every test writes its documents to a folder of its own.
 pytestmark = pytest.mark.usefixtures("doc_root")
@@ -548,10 +548,13 @@ def test_send_and_accept(
     assert receiver.post(answer_url, {"decision": "accept"}).status_code == 404
 
     sender = login(coordinator)
-    assert 'action="{}"'.format(reverse("referrals:send", args=[referral.pk])) in (
-        sender.get(detail).content.decode()
-    )
-    response = sender.post(reverse("referrals:send", args=[referral.pk]))
+    send_url = reverse("referrals:send", args=[referral.pk])
+    # The referral page leads to the confirmation step, whose form sends.
+    assert f'href="{send_url}"' in sender.get(detail).content.decode()
+    review = sender.get(send_url).content.decode()
+    assert f'action="{send_url}"' in review
+    token = re.search(r'name="confirmation" value="([^"]+)"', review).group(1)
+    response = sender.post(send_url, {"confirmation": token})
     assert response.status_code == 302
     assert response["Location"] == detail
     referral.refresh_from_db()
@@ -594,7 +597,7 @@ def test_decline_requires_a_comment(
     login: Callable[[User], Client],
 ) -> None:
     referral = render(make_referral(owned_case))
-    services.referral_send(referral=referral, by=coordinator)
+    send_referral(referral, coordinator)
     receiver = login(officer)
     answer_url = reverse("referrals:answer", args=[referral.pk])
 
@@ -641,7 +644,9 @@ def test_only_a_ready_referral_is_sent_and_only_by_a_coordinator(
     assert referral.status == ReferralStatus.QUEUED
 
     render(referral)
-    assert login(worker).post(send_url).status_code == 403
+    token = services.send_confirmation_token(referral=referral, by=worker)
+    assert login(worker).get(send_url).status_code == 403
+    assert login(worker).post(send_url, {"confirmation": token}).status_code == 403
     referral.refresh_from_db()
     assert referral.status == ReferralStatus.READY
 
@@ -880,10 +885,16 @@ def test_sip_document(
     assert "SIP-SAMTYCKE-9" in text
     assert owned_case.reference in text
     assert "Adress" not in text  # a plan names the person; it does not carry the address
-    # A SIP cannot be sent on as a referral.
-    assert 'action="{}"'.format(reverse("referrals:send", args=[sip.pk])) not in (
-        client.get(sip.get_absolute_url()).content.decode()
-    )
+    # A SIP cannot be sent on as a referral: no way to the confirmation step, which refuses.
+    send_url = reverse("referrals:send", args=[sip.pk])
+    assert send_url not in client.get(sip.get_absolute_url()).content.decode()
+    review = client.get(send_url)
+    assert review.status_code == 409
+    assert "En SIP kan inte skickas som remiss." in review.content.decode()
+    with pytest.raises(ValidationError, match="En SIP kan inte skickas som remiss"):
+        send_referral(sip, coordinator)
+    sip.refresh_from_db()
+    assert sip.status == ReferralStatus.READY
 
 
 # --- Network isolation ------------------------------------------------------------------------
@@ -909,7 +920,8 @@ def test_remote_image_renders_without_network(monkeypatch: pytest.MonkeyPatch) -
 
     monkeypatch.setattr(socket.socket, "connect", no_network)
     rendered = pdf.render_pdf(
-        '<html><body><p>Bild:</p><img src="http://127.0.0.1:9/x.png">'
+        '<html lang="sv"><head><title>Nätverksprov</title></head><body><p>Bild:</p>'
+        '<img src="http://127.0.0.1:9/x.png" alt="Bild">'
         '<link rel="stylesheet" href="http://127.0.0.1:9/s.css"></body></html>'
     )
     assert rendered.content.startswith(b"%PDF")
@@ -934,7 +946,7 @@ def test_a_case_page_lists_the_referrals_its_reader_may_see(
     consent = consent_to(owned_case, police_agency)
     queued = make_referral(owned_case, consent=consent)
     sent = render(make_referral(owned_case, consent=consent))
-    services.referral_send(referral=sent, by=coordinator)
+    send_referral(sent, coordinator)
     for reader, expected in ((coordinator, {queued, sent}), (officer, {sent})):
         access = get_case_for_user(reader, owned_case.pk, CaseAction.VIEW)
         listed = set(referrals_of_case(access))
