@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
@@ -147,7 +148,9 @@ def outsider(make_user: Callable[..., User], other_municipality: Agency) -> User
     return make_user(other_municipality, Role.SOCIAL_WORKER, username="outsider")
 
 
-_serial = iter(range(100, 999))
+# Identity numbers' serials: unique within a test (each test's database is rolled back), and
+# reused across a session that makes more cases than the three digits hold.
+_serial = itertools.cycle(range(100, 999))
 
 
 @pytest.fixture

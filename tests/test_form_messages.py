@@ -77,6 +77,7 @@ def form_arguments(request: pytest.FixtureRequest) -> Arguments:
         "shows_protected": lambda: True,
         "edited": lambda: fixture("worker"),
         "by": lambda: fixture("agency_admin"),
+        "user": lambda: fixture("log_reviewer"),
     }
 
 
@@ -106,6 +107,7 @@ def test_every_form_of_the_project_has_the_base() -> None:
         "retention",
         "followup",
         "research",
+        "method",
     }
     assert len(forms) >= 40
     assert [cls for cls in forms if not issubclass(cls, SpecificMessages)] == []
