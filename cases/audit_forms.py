@@ -137,8 +137,8 @@ class UserSummaryForm(_Period):
     def __init__(self, data: Any = None, **kwargs: Any) -> None:
         today = timezone.localdate()
         defaults = {"date_from": today.replace(day=1).isoformat(), "date_to": today.isoformat()}
+        # An empty date takes its default, so neither is ever missing.
         super().__init__({**defaults, **{k: v for k, v in (data or {}).items() if v}}, **kwargs)
-        self.fields["date_from"].required = self.fields["date_to"].required = True
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

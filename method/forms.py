@@ -17,6 +17,7 @@ from method.models import (
     OUTCOME_ANSWERS,
     Agreement,
     AgreementCondition,
+    Answer,
     ConditionKind,
     Consequence,
     DrugTestResult,
@@ -203,3 +204,9 @@ class OutcomeForm(ModelForm):
         model = FollowUpOutcome
         fields = OUTCOME_ANSWERS
         widgets = {name: forms.RadioSelect for name in OUTCOME_ANSWERS}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Radios offer the answers alone: no blank option, none chosen for the worker.
+        for name in OUTCOME_ANSWERS:
+            self.fields[name].choices = Answer.choices

@@ -17,9 +17,11 @@ from django.forms import BaseForm, ModelChoiceField, Select, SelectMultiple
 from django.utils import translation
 
 from avhopp.forms import SpecificMessages, phrase
+from avhopp.models import User
 from cases.forms import IndividualEditForm, IndividualForm
 from cases.models import Case, CaseStatus
 from relocations.models import Candidate
+from tests.method_support import method_work
 
 pytestmark = pytest.mark.django_db
 REPO = Path(__file__).resolve().parent.parent
@@ -78,6 +80,8 @@ def form_arguments(request: pytest.FixtureRequest) -> Arguments:
         "edited": lambda: fixture("worker"),
         "by": lambda: fixture("agency_admin"),
         "user": lambda: fixture("log_reviewer"),
+        "delegates": lambda: User.objects.filter(agency=fixture("municipality")),
+        "agreement": lambda: method_work(fixture("case"), fixture("worker"))[0],
     }
 
 
