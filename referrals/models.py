@@ -83,6 +83,8 @@ class Referral(models.Model):
     generated_at = models.DateTimeField(null=True, blank=True)
     error_message = models.CharField(max_length=300, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # When it went to the recipient: how long an answer has been awaited.
+    sent_at = models.DateTimeField(null=True, blank=True)
     answered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,

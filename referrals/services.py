@@ -281,8 +281,8 @@ def referral_send(*, referral: Referral, by: User) -> None:
         raise ValidationError(
             _("Samtycket som remissen vilar på gäller inte längre. Remissen kan inte skickas.")
         )
-    referral.status = ReferralStatus.SENT
-    referral.save(update_fields=["status"])
+    referral.status, referral.sent_at = ReferralStatus.SENT, timezone.now()
+    referral.save(update_fields=["status", "sent_at"])
     audit_record(actor=by, action=AuditAction.REFERRAL_SEND, obj=referral, case_id=referral.case_id)
 
 
