@@ -10,3 +10,6 @@ class AvhoppConfig(AppConfig):
 
     def ready(self) -> None:
         from avhopp import signals  # noqa: F401  (connects the login audit receivers)
+        from avhopp.user_states import register_panels
+
+        register_panels()

@@ -6,12 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils import timezone
 
 from avhopp.audit import audit_list, audit_record
 from avhopp.models import AuditAction
 from avhopp.panels import Panel, register
 from cases.audit_presentation import sample_context
 from cases.audit_selectors import sample_for
+from cases.masking import shown_identity_number
+from cases.models import Case
 from cases.policy import (
     AuditLogAction,
     AuditLogPolicy,
@@ -20,17 +23,40 @@ from cases.policy import (
     CasePolicy,
     CoordinationAlertPolicy,
 )
-from cases.selectors import case_team, start_page_lists
+from cases.selectors import START_ROWS, case_team, start_page_lists
 
 
 def _case_lists(request: HttpRequest, _subject: Any) -> dict[str, Any] | None:
+    """What the user must do, soonest first: each list at most START_ROWS rows, each row with
+    its case's person as the case list shows them, and whether there are more; every case
+    shown is logged with the page."""
     user = request.user
     if not CasePolicy.allows(user, CaseAction.LIST):
         return None
-    lists = {name: list(cases) for name, cases in start_page_lists(user).items()}
-    shown = [case.pk for cases in lists.values() for case in cases]
+    lists, more, shown = {}, {}, []
+    for name, rows in start_page_lists(user).items():
+        cases = [row.case if name == "follow_ups" else row for row in rows[:START_ROWS]]
+        lists[name] = [(row, _person(case)) for row, case in zip(rows, cases, strict=False)]
+        more[name] = len(rows) > START_ROWS
+        shown += [case.pk for case in cases]
     audit_list(actor=user, action=AuditAction.CASE_LIST, case_ids=shown)
-    return {"lists": lists, "follows_shared_cases": CasePolicy.follows_shared_cases(user)}
+    return {
+        "lists": lists,
+        "more": more,
+        "today": timezone.localdate(),
+        "follows_shared_cases": CasePolicy.follows_shared_cases(user),
+    }
+
+
+def _person(case: Case) -> dict[str, Any]:
+    """The person as the case list shows them: the name, and the number masked when the
+    identity is protected."""
+    person = case.individual
+    return {
+        "name": str(person),
+        "protected": person.is_protected,
+        "number": shown_identity_number(person),
+    }
 
 
 ALERTS_SHOWN = 20

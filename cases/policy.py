@@ -164,13 +164,41 @@ class CasePolicy:
         agency when its share covers it. Lists show, filter and export it only then."""
         if _is_police(user):
             return Q(pk__isnull=False)  # every case
-        covering = CaseShare.objects.filter(
-            case_id=OuterRef("pk"),
-            agency_id=user.agency_id,
-            revoked_at__isnull=True,
-            scope_threat_level=True,
+        return _owned_or_covered(user, ConsentScope.THREAT_LEVEL)
+
+    @staticmethod
+    def reads_interventions(user: User) -> Q:
+        """READ_INTERVENTIONS as a condition on visible cases: the owning agency, and another
+        agency when its share covers the interventions (the police no more than others)."""
+        return _owned_or_covered(user, ConsentScope.INTERVENTIONS)
+
+    @staticmethod
+    def reads_owner_details(user: User) -> Q:
+        """READ_OWNER_DETAILS (consents, the file's own upkeep) as a condition on visible
+        cases: the owning agency's."""
+        return Q(owning_agency_id=user.agency_id)
+
+    @staticmethod
+    def owns_cases(user: User) -> bool:
+        """Whether the user's agency can own cases the user reads: staff of a municipality's
+        social services (the start page's reminders of consents and quiet files)."""
+        return (
+            _in_an_agency(user)
+            and user.role in _CONTENT_ROLES
+            and agency_kind(user) == AgencyKind.SOCIAL_SERVICES
         )
-        return Q(owning_agency_id=user.agency_id) | Q(Exists(covering))
+
+    @staticmethod
+    def followed_by(user: User) -> Q:
+        """The visible cases whose reminders the start page shows the user: an owning
+        agency's coordinator follows the agency's cases, its social workers those they are
+        responsible for, and the agencies cases are shared with (the police among them) every
+        case shared with them."""
+        if not CasePolicy.owns_cases(user):
+            return Q(pk__isnull=False)
+        if user.role == Role.COORDINATOR:
+            return Q(owning_agency_id=user.agency_id)
+        return Q(responsible_id=user.pk)
 
     @staticmethod
     def team_candidates(case: Case) -> QuerySet[User]:
@@ -286,6 +314,16 @@ def _is_police(user: User) -> bool:
         and user.role == Role.POLICE_OFFICER
         and agency_kind(user) == AgencyKind.POLICE
     )
+
+
+def _owned_or_covered(user: User, scope: ConsentScope) -> Q:
+    covering = CaseShare.objects.filter(
+        case_id=OuterRef("pk"),
+        agency_id=user.agency_id,
+        revoked_at__isnull=True,
+        **{f"scope_{scope.value}": True},
+    )
+    return Q(owning_agency_id=user.agency_id) | Q(Exists(covering))
 
 
 def _covers(share: CaseShare | None, action: CaseAction) -> bool:

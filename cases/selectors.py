@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
@@ -22,6 +32,7 @@ from cases.models import (
     CaseTeamMember,
     Consent,
     Intervention,
+    JournalEntry,
 )
 from cases.policy import CaseAccess, CaseAction, CasePolicy, view_grants
 from cases.presentation import CASE_ROW_COLUMNS
@@ -202,6 +213,8 @@ def case_list(user: User, filters: CaseFilters) -> QuerySet[Case]:
     if filters.overdue == "threat_review":
         cases = cases.filter(threat_review_due__lt=today)
     elif filters.overdue == "follow_up":
+        # Nor for interventions the user may not read.
+        cases = cases.filter(CasePolicy.reads_interventions(user))
         cases = cases.filter(Exists(_overdue_follow_ups(today)))
     return cases.order_by(*SORTABLE.get(filters.order, SORTABLE[CaseFilters.order]))
 
@@ -273,17 +286,75 @@ def _overdue_follow_ups(today: date) -> QuerySet[Intervention]:
     )
 
 
-def start_page_lists(user: User) -> dict[str, QuerySet[Case]]:
-    """The three lists on each role's start page."""
+# Rows each start page list shows; one more is read to know whether there are more.
+START_ROWS = 10
+# How far ahead the start page reminds of threat reviews and follow-ups, and of consents
+# running out; and how long a file may go without a journal entry before it is listed.
+DUE_SOON = timedelta(days=14)
+CONSENT_ENDS_SOON = timedelta(days=30)
+QUIET_FOR = timedelta(days=30)
+
+
+def start_page_lists(user: User) -> dict[str, list]:
+    """The start page's lists of what the user must do, soonest first, each at most
+    START_ROWS + 1 rows and one query: the cases the user follows (CasePolicy.followed_by),
+    each list only where the user may read what it shows."""
     today = timezone.localdate()
     visible = cases_visible_to(user).select_related("individual").filter(status__in=OPEN_STATUSES)
     mine = visible if CasePolicy.follows_shared_cases(user) else visible.filter(responsible=user)
-    return {
-        "my_cases": mine.order_by("-opened_at")[:20],
-        "overdue_reviews": visible.filter(threat_review_due__lt=today).order_by(
-            "threat_review_due"
-        )[:20],
-        "overdue_follow_ups": visible.filter(Exists(_overdue_follow_ups(today))).order_by(
-            "opened_at"
-        )[:20],
+    followed = visible.filter(CasePolicy.followed_by(user))
+    rows = START_ROWS + 1
+    lists: dict[str, list] = {
+        "my_cases": list(mine.order_by("-opened_at", "-pk")[:rows]),
+        "threat_reviews": list(
+            followed.filter(CasePolicy.reads_threat_level(user))
+            .filter(threat_review_due__lte=today + DUE_SOON)
+            .order_by("threat_review_due", "pk")[:rows]
+        ),
+        "follow_ups": list(
+            Intervention.objects.filter(
+                case__in=followed.filter(CasePolicy.reads_interventions(user)).values("pk"),
+                status__in=ACTIVE_INTERVENTION_STATUSES,
+                follow_up_date__lte=today + DUE_SOON,
+            )
+            .select_related("case__individual")
+            .order_by("follow_up_date", "pk")[:rows]
+        ),
     }
+    if CasePolicy.owns_cases(user):
+        owned = followed.filter(CasePolicy.reads_owner_details(user))
+        lists["consents"] = list(_consents_ending(owned, today)[:rows])
+        lists["quiet"] = list(_quiet(owned)[:rows])
+    return lists
+
+
+def _consents_ending(cases: QuerySet[Case], today: date) -> QuerySet[Case]:
+    """Cases whose person has a consent running out within CONSENT_ENDS_SOON, with the
+    first such consent's end and recipient."""
+    ending = Consent.objects.filter(
+        individual_id=OuterRef("individual_id"),
+        withdrawn_at__isnull=True,
+        valid_until__gte=today,
+        valid_until__lte=today + CONSENT_ENDS_SOON,
+    ).order_by("valid_until", "pk")
+    return (
+        cases.annotate(
+            consent_ends=Subquery(ending.values("valid_until")[:1]),
+            consent_recipient=Subquery(ending.values("recipient__name")[:1]),
+        )
+        .filter(consent_ends__isnull=False)
+        .order_by("consent_ends", "pk")
+    )
+
+
+def _quiet(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """Cases without a journal entry for QUIET_FOR (since they opened, if they have none),
+    the longest quiet first."""
+    latest = JournalEntry.objects.filter(case_id=OuterRef("pk")).order_by("-created_at")
+    return (
+        cases.annotate(
+            last_activity=Coalesce(Subquery(latest.values("created_at")[:1]), F("opened_at"))
+        )
+        .filter(last_activity__lt=timezone.now() - QUIET_FOR)
+        .order_by("last_activity", "pk")
+    )

@@ -14,7 +14,7 @@ from django.utils import timezone
 from avhopp.audit import audit_denied
 from avhopp.models import Agency
 from cases.policy import CaseAccess
-from referrals.models import Referral
+from referrals.models import Referral, ReferralStatus
 from referrals.policy import ReferralAction, ReferralPolicy, received_by
 from referrals.presentation import OVERVIEW_COLUMNS
 
@@ -121,3 +121,18 @@ def get_referral_for_user(user: User, pk: int, action: ReferralAction) -> Referr
         raise Http404
     ReferralPolicy.check(user, action, referral)
     return referral
+
+
+# Referrals each start page list shows; one more is read to know whether there are more.
+WAITING_ROWS = 10
+
+
+def referrals_waiting(user: User) -> tuple[list[Referral], list[Referral]]:
+    """Referrals sent and not yet answered, the longest waiting first: those the user's agency
+    received, and those it sent, each at most WAITING_ROWS + 1 rows."""
+    waiting = referrals_visible_to(user).filter(status=ReferralStatus.SENT)
+    waiting = waiting.select_related("from_agency", "to_agency", "case")
+    oldest = ("sent_at", "pk")
+    received = waiting.filter(to_agency_id=user.agency_id).order_by(*oldest)
+    sent = waiting.filter(from_agency_id=user.agency_id).order_by(*oldest)
+    return list(received[: WAITING_ROWS + 1]), list(sent[: WAITING_ROWS + 1])

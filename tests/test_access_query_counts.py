@@ -19,7 +19,7 @@ from guardian.shortcuts import assign_perm, get_perms
 
 from avhopp.models import Agency, AgencyKind, User
 from cases import services
-from cases.models import Case, CaseShare, ProtectionLevel
+from cases.models import Case, CaseShare, Consent, ProtectionLevel
 from cases.selectors import cases_visible_to, visible_case_ids
 from referrals.models import Referral, ReferralStatus
 from tests.access_support import count_queries, fill_case, ready_referral
@@ -163,6 +163,88 @@ def test_referral_overview_queries_do_not_grow_with_referrals(
     # the page's rows (persons, cases and agencies joined); the audit row and the cases it
     # showed. A chosen agency is looked up once more, to validate it.
     assert many == queries
+
+
+def _start_page_duties(
+    number: int,
+    make_case: Callable[..., Case],
+    worker: User,
+    coordinator: User,
+    police_agency: Agency,
+    prison_agency: Agency,
+    share_with: Callable[..., CaseShare],
+) -> None:
+    """Cases with every duty a start page lists: a threat review and a follow-up due, a
+    consent running out, no journal entry for months and a referral awaiting an answer."""
+    today = timezone.localdate()
+    for _ in range(number):
+        case = make_case(worker)
+        share_with(case, police_agency)
+        share_with(case, prison_agency)  # its consent runs out below
+        services.intervention_create(
+            case=case,
+            by=worker,
+            kind="education",
+            provider_name="Folkhögskola",
+            follow_up_date=today + timedelta(days=2),
+        )
+        referral = ready_referral(case, coordinator, prison_agency)
+        send_referral(referral, coordinator)
+        Case.objects.filter(pk=case.pk).update(
+            threat_review_due=today - timedelta(days=1),
+            threat_level="high",
+            opened_at=timezone.now() - timedelta(days=60),
+        )
+    Consent.objects.filter(recipient=prison_agency).update(valid_until=today + timedelta(days=10))
+    User.objects.filter(agency=worker.agency).update(last_login=None)  # for the admin
+
+
+# The session, user and second factor (3), then each panel that has something for the user:
+# - the case lists (cases): own open cases, threat reviews due, follow-ups due (3), for staff of
+#   the owning municipality also consents running out and files without an entry (2), then
+#   the audit row of the list and the cases it showed (2);
+# - the coordination alerts (cases, the municipality's coordinator only: 1);
+# - the referrals awaiting an answer, received and sent (2), and their audit row and shown
+#   cases (2) when they showed any (not the officer's, whose agency neither sent nor got one);
+# - the relocations waiting (the coordinator's offers and handovers: 2; the officer's
+#   clearances: 1);
+# - the outcomes due at follow-up (method: 1; its links need no query);
+# - the agency admin: the users needing them, locked, new or without an authenticator (1);
+# - the log reviewer: the month's sample and its reviews (2).
+# Worker 3+5+2+4+1 = 15, coordinator 15+1+2 = 18, officer 3+3+2+2+1+1 = 12, admin 4,
+# log reviewer 5; none grows with the number of cases, referrals or users listed.
+@pytest.mark.parametrize(
+    ("viewer", "queries"),
+    [
+        pytest.param("worker", 15, id="worker"),
+        pytest.param("coordinator", 18, id="coordinator"),
+        pytest.param("officer", 12, id="officer"),
+        pytest.param("agency_admin", 4, id="agency-admin"),
+        pytest.param("log_reviewer", 5, id="log-reviewer"),
+    ],
+)
+def test_start_page_queries_do_not_grow_with_duties(
+    viewer: str,
+    queries: int,
+    request: pytest.FixtureRequest,
+    settings: Any,
+    tmp_path: Any,
+    make_case: Callable[..., Case],
+    worker: User,
+    coordinator: User,
+    police_agency: Agency,
+    prison_agency: Agency,
+    share_with: Callable[..., CaseShare],
+    login: Callable[[User], Client],
+) -> None:
+    settings.DOCUMENT_ROOT = tmp_path / "documents"
+    duties = (make_case, worker, coordinator, police_agency, prison_agency, share_with)
+    client = login(request.getfixturevalue(viewer))
+    _start_page_duties(1, *duties)
+    few = count_queries(client, reverse("home"))
+    _start_page_duties(12, *duties)
+    many = count_queries(client, reverse("home"))
+    assert (few, many) == (queries, queries)
 
 
 def test_cases_visible_to_is_one_query_on_the_permission_tables(

@@ -349,9 +349,9 @@ def test_start_page_lists(login, worker, officer, make_case) -> None:
     )
     response = login(worker).get("/")
     lists = next(panel["lists"] for panel in response.context["panels"] if "lists" in panel)
-    assert list(lists["my_cases"]) == [mine]
-    assert list(lists["overdue_reviews"]) == [mine]
-    assert list(lists["overdue_follow_ups"]) == []
+    assert [case for case, _person in lists["my_cases"]] == [mine]
+    assert [case for case, _person in lists["threat_reviews"]] == [mine]
+    assert lists["follow_ups"] == []
 
 
 def test_person_details_can_be_corrected_and_protection_set_by_hand(
