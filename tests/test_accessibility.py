@@ -1,0 +1,146 @@
+"""axe-core in the browser tests (tests/axe_support.py): it reports what an inaccessible page
+gets wrong, no browser test opens a page around it, and each demo role's main pages pass it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page
+
+from avhopp.models import User
+from devdata.demo import DEMO_PASSWORD, USERS, load_demo
+from tests.axe_support import AxeChecker
+from tests.support import sign_in
+
+# A page that gets the usual things wrong: no language, no title, no landmarks or heading, an
+# image without a text, a field without a label, an empty button, faint text, a repeated id.
+INACCESSIBLE = """<!doctype html><html><head><style>.faint{color:#bbb}</style></head><body>
+<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">
+<form><input name="q"><button></button></form>
+<p class="faint">Svag text</p><p id="twice">Ett</p><p id="twice">Två</p>
+</body></html>"""
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_page_left_behind_is_reported_with_rule_impact_element_and_url(
+    page: Page, axe: AxeChecker, live_server: Any
+) -> None:
+    page.route(
+        "**/otillganglig/",
+        lambda route: route.fulfill(body=INACCESSIBLE, content_type="text/html"),
+    )
+    page.goto("/otillganglig/")
+    page.goto("/logga-in/")  # the test only moves on: leaving the page is what checks it
+
+    report = axe.report()
+    found = axe.take()  # expected here: not held against this test
+    url = f"{live_server.url}/otillganglig/"
+    rules = {violation.rule for violation in found if violation.url == url}
+    assert {
+        "html-has-lang",
+        "document-title",
+        "image-alt",
+        "label",
+        "button-name",
+        "color-contrast",
+        "landmark-one-main",
+        "page-has-heading-one",
+    } <= rules
+    assert "image-alt (critical) at img:" in report
+    assert f"on {url}" in report
+    # The sign-in page it went on to is clean.
+    assert all(violation.url == url for violation in found)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_change_in_place_is_checked_on_request(page: Page, axe: AxeChecker) -> None:
+    page.goto("/logga-in/")
+    assert axe.check(page) == []
+    page.evaluate(
+        "() => document.querySelector('main').insertAdjacentHTML('beforeend', "
+        "'<input name=\"unlabelled\">')"
+    )
+    found = axe.check(page)
+    assert [(violation.rule, violation.target) for violation in found] == [
+        ("label", 'input[name="unlabelled"]')
+    ]
+    assert axe.take() == found
+    page.reload()  # as loaded, the page is clean again: the end of the test finds nothing
+
+
+def test_no_browser_test_opens_a_page_around_the_check() -> None:
+    """Pages come from conftest's `new_page` (or `page`), which has axe watch them; a
+    context or page opened straight from the browser would go unchecked."""
+    bypass = re.compile(r"\.new_context\(|\bbrowser\.new_page\(")
+    offenders = [
+        f"{path.name}:{number}"
+        for path in sorted(Path(__file__).parent.glob("*.py"))
+        if path.name != "conftest.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if bypass.search(line)
+    ]
+    assert offenders == []
+
+
+# --- Each demo role's main pages ---------------------------------------------------------------
+
+# Links not to follow: downloads (files by name too, as export.csv), JSON status answers, the
+# language switch, Django's admin.
+NOT_PAGES = re.compile(r"/(dokument|ladda-ned|avtal|utdrag|status|i18n|admin|logga-ut)/|\.\w+$")
+TOUR_DEPTH = 2  # the start page, what it and the menu link to, and one step further
+
+
+def _links(page: Page) -> list[str]:
+    return page.eval_on_selector_all(
+        "header a[href], main a[href]",
+        "links => links.filter(a => a.origin === location.origin && !a.download)"
+        ".map(a => a.pathname)",
+    )
+
+
+def _past_the_reason(page: Page) -> None:
+    """Reading a case outside one's assignment first asks why: give a reason, go on."""
+    if "/skal/" in page.url:
+        page.get_by_role("radio").first.check()
+        page.get_by_role("button", name="Fortsätt").click()
+        page.wait_for_url(lambda url: "/skal/" not in url)
+
+
+def _tour(page: Page) -> list[str]:
+    """One page of each kind (its path with numbers taken out) within TOUR_DEPTH links of
+    the start page, as the user's own menu and pages offer them."""
+    kinds = {"/"}
+    queue = [("/", 0)]
+    visited = []
+    while queue:
+        path, depth = queue.pop(0)
+        response = page.goto(path)
+        assert response is not None and response.status == 200, path
+        _past_the_reason(page)
+        visited.append(page.url)
+        if depth == TOUR_DEPTH:
+            continue
+        for link in _links(page):
+            kind = re.sub(r"\d+", "N", link)
+            if kind not in kinds and not NOT_PAGES.search(link):
+                kinds.add(kind)
+                queue.append((link, depth + 1))
+    return visited
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True, databases=["default", "register"])
+@pytest.mark.parametrize("username", [row[0] for row in USERS])
+def test_each_demo_role_main_pages(page: Page, axe: AxeChecker, username: str) -> None:
+    load_demo()
+    user = User.objects.get(username=username)
+    sign_in(page, user, DEMO_PASSWORD)
+    visited = _tour(page)
+    axe.check(page)  # the last page, which nothing leaves
+    assert len(visited) > 2, visited  # more than the start page and the passkeys page
+    assert set(visited) <= set(axe.checked)
