@@ -8,11 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import Page, expect
 
 from avhopp.models import User
 from devdata.demo import DEMO_PASSWORD, USERS, load_demo
 from tests.axe_support import AxeChecker
+from tests.conftest import PASSWORD
 from tests.support import sign_in
 
 # A page that gets the usual things wrong: no language, no title, no landmarks or heading, an
@@ -71,6 +74,41 @@ def test_a_change_in_place_is_checked_on_request(page: Page, axe: AxeChecker) ->
     ]
     assert axe.take() == found
     page.reload()  # as loaded, the page is clean again: the end of the test finds nothing
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_signing_in_the_first_time_with_mistakes_then_in_english(
+    page: Page, axe: AxeChecker, worker: User
+) -> None:
+    """The pages around signing in that no journey shows: wrong password, enrolling the first
+    authenticator with a wrong code first, the recovery codes; the English pages."""
+    page.goto("/logga-in/")
+    page.get_by_label("Användarnamn").fill(worker.username)
+    page.get_by_label("Lösenord").fill("inte-lösenordet")
+    page.get_by_role("button", name="Logga in").click()
+    expect(page.locator(".error-summary")).to_be_visible()
+    page.get_by_label("Lösenord").fill(PASSWORD)
+    page.get_by_role("button", name="Logga in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Aktivera tvåfaktorsinloggning")
+    page.get_by_label("Engångskod").fill("000000")
+    page.get_by_role("button", name="Aktivera").click()
+    expect(page.locator(".error-summary")).to_be_visible()
+    device = TOTPDevice.objects.get(user=worker, confirmed=False)
+    TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_count=0)
+    page.get_by_label("Engångskod").fill(f"{totp(device.bin_key):06d}")
+    page.get_by_role("button", name="Aktivera").click()
+    expect(page.get_by_test_id("recovery-codes").get_by_role("listitem")).to_have_count(10)
+    page.get_by_role("link", name="Fortsätt").click()
+
+    page.get_by_role("button", name="English").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Welcome")
+    page.get_by_role("navigation", name="Main menu").get_by_role("link", name="Cases").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Cases")
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Log in")
+    axe.check(page)
+    assert len(axe.checked) >= 9  # every page above, each as loaded
 
 
 def test_no_browser_test_opens_a_page_around_the_check() -> None:
