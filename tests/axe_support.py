@@ -15,7 +15,9 @@ while a navigation from it is pending, so the check would race every click that 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from string import Template
@@ -28,13 +30,16 @@ from playwright.sync_api import BrowserContext, ConsoleMessage, Error, Page, Rou
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]}
 REPORT = "avhopp-axe:"  # marks the console message carrying a page's findings
-REPORT_WAIT_MS = 20_000
+REPORT_WAIT_SECONDS = 20
 
-# After axe itself, in every document: `__avhoppAxe()` runs axe once the previous run is over
-# (axe refuses to run twice at once) and answers the violations, one entry an element; the
-# top document runs it at its load event and reports on the console.
+# In every document: `__avhoppAxe()` runs axe once the previous run is over (axe refuses to
+# run twice at once) and answers the violations, one entry an element; the top document runs
+# it at its load event and reports on the console. axe itself is compiled at its first run,
+# not as each document starts, so that the pages' own scripts run at their usual pace.
 _RUNNER = Template("""
 (() => {
+  const loadAxe = () => { if (!window.axe) { $axe
+  } };
   const options = $options;
   const isHtml = () => document.contentType === "text/html" && location.protocol !== "about:";
   const flatten = result => result.violations.flatMap(v => v.nodes.map(node => ({
@@ -43,6 +48,7 @@ _RUNNER = Template("""
   let previous = Promise.resolve();
   const run = () => {
     if (!isHtml()) return Promise.resolve(null);
+    loadAxe();
     previous = previous.catch(() => {}).then(() => axe.run(document, options)).then(flatten);
     return previous;
   };
@@ -54,7 +60,7 @@ _RUNNER = Template("""
     error => report({error: String(error)}),
   ), {once: true});
 })();
-""").substitute(options=json.dumps(AXE_OPTIONS), mark=json.dumps(REPORT))
+""").substitute(axe=AXE_SCRIPT, options=json.dumps(AXE_OPTIONS), mark=json.dumps(REPORT))
 
 
 @dataclass(frozen=True)
@@ -83,7 +89,7 @@ class AxeChecker:
         self.checked: list[str] = []  # the URL of every check, in order
 
     def watch(self, context: BrowserContext) -> None:
-        context.add_init_script(script=AXE_SCRIPT + _RUNNER)
+        context.add_init_script(script=_RUNNER)
         context.on("console", self._on_console)
         context.on("page", self._on_page)
         context.route("**/*", self._before_request)
@@ -115,14 +121,15 @@ class AxeChecker:
 
     def _await_report(self, page: Page) -> None:
         # Waiting on a console event is the client's own affair: it goes on while the
-        # navigation is held.
-        if page in self._unreported and not page.is_closed():
-            try:
-                page.wait_for_event("console", predicate=_is_report, timeout=REPORT_WAIT_MS)
-            except Error as error:
-                if not page.is_closed():
-                    self._problems.append(f"no axe report from {page.url}: {error.message}")
-            self._unreported.discard(page)
+        # navigation is held. In short waits, as the report may come in just before one.
+        deadline = time.monotonic() + REPORT_WAIT_SECONDS
+        while page in self._unreported and not page.is_closed():
+            if time.monotonic() > deadline:
+                self._problems.append(f"no axe report from {page.url}")
+                self._unreported.discard(page)
+                return
+            with contextlib.suppress(Error):  # not yet, or the page closed: looked at above
+                page.wait_for_event("console", predicate=_is_report, timeout=250)
 
     def _keep(self, url: str, violations: list[dict[str, str]]) -> list[Violation]:
         self.checked.append(url)
