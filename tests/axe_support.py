@@ -2,12 +2,13 @@
 axe-playwright-python). Loaded as a pytest plugin from conftest.py.
 
 `AxeChecker.watch` puts axe into every document of a browser context (an init script, which
-the pages' Content-Security-Policy does not apply to) and runs it when the document has
-loaded; the page reports what it found on its console. A navigation away from a page waits
-until that page's report is in (a route on the context holds the request), so no page goes
-unchecked however quickly a test leaves it. At the end of the test, conftest's `new_page`
-checks each page once more as the test left it, and the `axe` fixture fails the test listing
-every violation: rule, impact, element and URL.
+the pages' Content-Security-Policy does not apply to). Each HTML document checks itself when
+it has loaded, and again whenever a disclosure (`<details>`) opens in it, and reports what it
+found on its console; it announces each check as it becomes due. A navigation away from a page
+waits until every check due there has been reported (a route on the context holds the
+request), so no page goes unchecked however quickly a test leaves it. At the end of the test,
+conftest's `new_page` checks each page once more as the test left it, and the `axe` fixture
+fails the test listing every violation: rule, impact, element and URL.
 
 Why not run axe from Python at each `load` event: Playwright stalls evaluation in a page
 while a navigation from it is pending, so the check would race every click that leaves a page.
@@ -29,13 +30,15 @@ from playwright.sync_api import BrowserContext, ConsoleMessage, Error, Page, Rou
 # WCAG 2.0 and 2.1, levels A and AA, and axe's own best practices.
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]}
-REPORT = "avhopp-axe:"  # marks the console message carrying a page's findings
+DUE = "avhopp-axe-due:"  # console messages: a check is due,
+REPORT = "avhopp-axe-report:"  # and what it found
 REPORT_WAIT_SECONDS = 20
 
 # In every document: `__avhoppAxe()` runs axe once the previous run is over (axe refuses to
-# run twice at once) and answers the violations, one entry an element; the top document runs
-# it at its load event and reports on the console. axe itself is compiled at its first run,
-# not as each document starts, so that the pages' own scripts run at their usual pace.
+# run twice at once) and answers the violations, one entry an element. axe itself is compiled
+# at its first run, not as each document starts, so that pages' own scripts keep their pace.
+# The top HTML document announces its first check at once (check 0: a new document), runs it
+# at its load event, and runs another whenever a <details> opens.
 _RUNNER = Template("""
 (() => {
   const loadAxe = () => { if (!window.axe) { $axe
@@ -53,14 +56,27 @@ _RUNNER = Template("""
     return previous;
   };
   Object.defineProperty(window, "__avhoppAxe", {value: run});
-  if (window.top !== window) return;
-  const report = found => console.debug($mark + JSON.stringify({url: location.href, ...found}));
-  addEventListener("load", () => run().then(
-    violations => report(violations === null ? {skipped: true} : {violations}),
-    error => report({error: String(error)}),
-  ), {once: true});
+  if (window.top !== window || !isHtml()) return;
+  const doc = Math.random().toString(36).slice(2);
+  let checks = 0;
+  const say = (mark, what) => console.debug(mark + JSON.stringify({doc, ...what}));
+  const due = () => {
+    const check = checks++;
+    say($due, {check});
+    return () => run().then(
+      violations => say($report, {check, url: location.href, violations}),
+      error => say($report, {check, url: location.href, error: String(error)}),
+    );
+  };
+  addEventListener("load", due(), {once: true});
+  addEventListener("toggle", event => event.target.open && due()(), true);
 })();
-""").substitute(axe=AXE_SCRIPT, options=json.dumps(AXE_OPTIONS), mark=json.dumps(REPORT))
+""").substitute(
+    axe=AXE_SCRIPT,
+    options=json.dumps(AXE_OPTIONS),
+    due=json.dumps(DUE),
+    report=json.dumps(REPORT),
+)
 
 
 @dataclass(frozen=True)
@@ -85,48 +101,44 @@ class AxeChecker:
     def __init__(self) -> None:
         self._found: dict[Violation, None] = {}  # ordered, without repeats
         self._problems: list[str] = []
-        self._unreported: set[Page] = set()  # pages showing a document not yet checked
+        self._due: dict[Page, set[tuple[str, int]]] = {}  # checks announced, not reported
         self.checked: list[str] = []  # the URL of every check, in order
 
     def watch(self, context: BrowserContext) -> None:
         context.add_init_script(script=_RUNNER)
         context.on("console", self._on_console)
-        context.on("page", self._on_page)
         context.route("**/*", self._before_request)
 
-    def _on_page(self, page: Page) -> None:
-        # A new document (not a move within one, as to an #anchor), whose report will follow.
-        page.on("domcontentloaded", self._on_document)
-
-    def _on_document(self, page: Page) -> None:
-        if page.url.startswith("http"):
-            self._unreported.add(page)
-
     def _on_console(self, message: ConsoleMessage) -> None:
-        if not _is_report(message):
-            return
-        if message.page is not None:
-            self._unreported.discard(message.page)
-        report = json.loads(message.text.removeprefix(REPORT))
-        if "error" in report:
-            self._problems.append(f"axe failed on {report['url']}: {report['error']}")
-        elif not report.get("skipped"):
-            self._keep(report["url"], report["violations"])
+        page, text = message.page, message.text
+        if text.startswith(DUE) and page is not None:
+            due = json.loads(text.removeprefix(DUE))
+            if due["check"] == 0:  # a new document: what was due in the last one is moot
+                self._due[page] = set()
+            self._due[page].add((due["doc"], due["check"]))
+        elif text.startswith(REPORT):
+            report = json.loads(text.removeprefix(REPORT))
+            if page is not None:
+                self._due.get(page, set()).discard((report["doc"], report["check"]))
+            if "error" in report:
+                self._problems.append(f"axe failed on {report['url']}: {report['error']}")
+            else:
+                self._keep(report["url"], report["violations"])
 
     def _before_request(self, route: Route) -> None:
         request = route.request
         if request.is_navigation_request() and request.frame.parent_frame is None:
-            self._await_report(request.frame.page)
+            self._await_reports(request.frame.page)
         route.fallback()
 
-    def _await_report(self, page: Page) -> None:
+    def _await_reports(self, page: Page) -> None:
         # Waiting on a console event is the client's own affair: it goes on while the
-        # navigation is held. In short waits, as the report may come in just before one.
+        # navigation is held. In short waits, as a report may come in just before one.
         deadline = time.monotonic() + REPORT_WAIT_SECONDS
-        while page in self._unreported and not page.is_closed():
+        while self._due.get(page) and not page.is_closed():
             if time.monotonic() > deadline:
                 self._problems.append(f"no axe report from {page.url}")
-                self._unreported.discard(page)
+                self._due[page].clear()
                 return
             with contextlib.suppress(Error):  # not yet, or the page closed: looked at above
                 page.wait_for_event("console", predicate=_is_report, timeout=250)
@@ -140,8 +152,8 @@ class AxeChecker:
 
     def check(self, page: Page) -> list[Violation]:
         """Run axe on what the page shows now (for a state that no navigation leads to, such
-        as a form opened in place); return the violations, which are also kept."""
-        self._await_report(page)
+        as a change made by a script); return the violations, which are also kept."""
+        self._await_reports(page)
         if page.is_closed() or not page.url.startswith("http"):
             return []
         try:

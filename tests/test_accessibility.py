@@ -59,6 +59,30 @@ def test_a_page_left_behind_is_reported_with_rule_impact_element_and_url(
     assert all(violation.url == url for violation in found)
 
 
+# Clean as loaded; the field in the disclosure has no label, which counts once it is shown.
+DISCLOSURE = """<!doctype html><html lang="sv"><head><title>Prov</title></head><body><main>
+<h1>Prov</h1><details><summary>Visa</summary><input name="hidden-until-opened"></details>
+</main></body></html>"""
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_a_disclosure_opened_in_place_is_checked_before_leaving(
+    page: Page, axe: AxeChecker, live_server: Any
+) -> None:
+    page.route(
+        "**/utfallbar/", lambda route: route.fulfill(body=DISCLOSURE, content_type="text/html")
+    )
+    page.goto("/utfallbar/")
+    page.get_by_text("Visa").click()
+    page.goto("/logga-in/")
+
+    found = axe.take()
+    assert [(violation.rule, violation.target, violation.url) for violation in found] == [
+        ("label", "input", f"{live_server.url}/utfallbar/")
+    ]
+
+
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_a_change_in_place_is_checked_on_request(page: Page, axe: AxeChecker) -> None:
