@@ -87,9 +87,6 @@ class Violation:
     url: str
     help: str
 
-    def __str__(self) -> str:
-        return f"{self.rule} ({self.impact}) at {self.target} on {self.url}: {self.help}"
-
 
 def _is_report(message: ConsoleMessage) -> bool:
     return message.text.startswith(REPORT)
@@ -165,10 +162,6 @@ class AxeChecker:
         if violations is None:  # not an HTML document of ours (a JSON answer, say)
             return []
         return self._keep(page.url, violations)
-
-    @property
-    def found(self) -> list[Violation]:
-        return list(self._found)
 
     def take(self) -> list[Violation]:
         """The violations found so far, no longer held against the test (for a test that
