@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import factory
 import pytest
@@ -21,6 +21,9 @@ from cases.models import Case, Consent, ConsentScope, ProtectionLevel, ReferralS
 from devdata.factories import delegate, identity_number, new_case, share_on_consent
 from tests.support import sign_in, verify_second_factor
 
+if TYPE_CHECKING:
+    from tests.axe_support import AxeChecker
+
 # Django refuses ORM calls from a thread with a running event loop; Playwright's sync API
 # runs one in the test thread, while the database work it checks is plain synchronous code.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -30,7 +33,8 @@ PASSWORD = "Correct-horse-battery-9"
 make_personnummer = identity_number
 
 # Fixtures and helpers shared by the sections of the access matrix and of the hostile-input
-# tests (tests/test_access_*.py, tests/test_hostile_*.py). Loaded as plugins, so their fixtures
+# tests (tests/test_access_*.py, tests/test_hostile_*.py), and the accessibility check of every
+# browser test (axe_support, used by `new_page` below). Loaded as plugins, so their fixtures
 # are found by every test and their asserts are rewritten like a test module's. Pytest marks
 # each for rewriting only as it comes to it: relocation_support first, as access_support
 # imports it.
@@ -39,6 +43,7 @@ pytest_plugins = (
     "tests.access_support",
     "tests.hostile_support",
     "tests.oidc_support",
+    "tests.axe_support",
 )
 
 
@@ -294,12 +299,32 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def page(browser: Any, live_server: Any) -> Iterator[Any]:
-    context = browser.new_context(base_url=live_server.url, locale="sv-SE")
-    context.set_default_timeout(15_000)
-    opened = context.new_page()
-    yield opened
-    context.close()
+def new_page(browser: Any, live_server: Any, axe: AxeChecker) -> Iterator[Callable[[], Any]]:
+    """Pages in new browser contexts (separate cookies, so separately signed-in users), each
+    checked by axe on every page it shows. The only way browser tests open pages: a guard in
+    tests/test_accessibility.py fails any other `new_context`."""
+    contexts: list[Any] = []
+
+    def open_page() -> Any:
+        context = browser.new_context(base_url=live_server.url, locale="sv-SE")
+        context.set_default_timeout(15_000)
+        axe.watch(context)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    try:
+        for context in contexts:
+            for opened in context.pages:
+                axe.check(opened)  # the last page each showed, left by no navigation
+    finally:
+        for context in contexts:
+            context.close()
+
+
+@pytest.fixture
+def page(new_page: Callable[[], Any]) -> Any:
+    return new_page()
 
 
 @pytest.fixture

@@ -8,14 +8,14 @@ the referral's stored status) that a browser cannot see.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from avhopp.models import Agency, User
 from cases.models import Case, CaseStatus, Consent
@@ -63,22 +63,6 @@ def settle_required_steps(page: Page, *, waive: str = "") -> None:
             page.get_by_label("Gjort").check()
         page.get_by_role("button", name="Spara", exact=True).click()
         page.wait_for_url(re.compile(re.escape(case_url) + "#method$"))
-
-
-@pytest.fixture
-def fresh_page(browser: Browser, live_server: Any) -> Iterator[Callable[[], Page]]:
-    """Pages in new browser contexts: separate cookies, so a separate logged-in user."""
-    contexts: list[BrowserContext] = []
-
-    def open_page() -> Page:
-        context = browser.new_context(base_url=live_server.url, locale="sv-SE")
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield open_page
-    for context in contexts:
-        context.close()
 
 
 # --- 1. Social worker registers a person and works the case ---------------------------------
@@ -175,7 +159,7 @@ def test_social_worker_registers_person_and_works_case(
 def test_police_assessment_details_stay_with_police(
     page: Page,
     browser_login: Callable[[User], Page],
-    fresh_page: Callable[[], Page],
+    new_page: Callable[[], Page],
     case: Case,
     worker: User,
     officer: User,
@@ -204,7 +188,7 @@ def test_police_assessment_details_stay_with_police(
     expect(page.get_by_test_id("threat-details").first).to_contain_text(details)
 
     # The responsible social worker, in a browser of their own.
-    social = _log_in(fresh_page(), worker)
+    social = _log_in(new_page(), worker)
     social.goto(case.get_absolute_url())
     expect(social.get_by_test_id("current-threat")).to_contain_text("Hög")
     expect(social.get_by_test_id("threat-summary").first).to_have_text(summary)
@@ -218,7 +202,7 @@ def test_police_assessment_details_stay_with_police(
 def test_referral_from_consent_to_answer(
     page: Page,
     browser_login: Callable[[User], Page],
-    fresh_page: Callable[[], Page],
+    new_page: Callable[[], Page],
     case: Case,
     coordinator: User,
     officer: User,
@@ -295,7 +279,7 @@ def test_referral_from_consent_to_answer(
     expect(status).to_have_text("Skickad")
 
     # The receiving agency answers.
-    police = _log_in(fresh_page(), officer)
+    police = _log_in(new_page(), officer)
     police.goto("/remisser/")
     field(police, "Riktning").select_option(label="Inkomna till er")
     police.get_by_role("button", name="Visa").click()
@@ -364,7 +348,7 @@ def _open_waiting(page: Page, what: str, reference: str, days: int | None = None
 def test_relocation_through_every_step_keeps_the_destination_from_the_sending_side(
     page: Page,
     browser_login: Callable[[User], Page],
-    fresh_page: Callable[[], Page],
+    new_page: Callable[[], Page],
     case: Case,
     worker: User,
     coordinator: User,
@@ -433,7 +417,7 @@ def test_relocation_through_every_step_keeps_the_destination_from_the_sending_si
     )
 
     # 2. The national coordinator matches the blind request.
-    national_page = _log_in(fresh_page(), national)
+    national_page = _log_in(new_page(), national)
     _open_waiting(national_page, "Matcha förfrågan", reference, days=2)
     blind = national_page.get_by_test_id("blind-request")
     expect(blind).to_contain_text("Lägenhet med två rum")
@@ -452,7 +436,7 @@ def test_relocation_through_every_step_keeps_the_destination_from_the_sending_si
     expect(national_page.get_by_test_id("relocation-status")).to_have_text("Polisens klarering")
 
     # 3. The candidate's police region clears it.
-    police = _log_in(fresh_page(), clearing_officer)
+    police = _log_in(new_page(), clearing_officer)
     _open_waiting(police, "Klarera kommun", reference)
     clearance = _step_form(police, "Polisens klarering")
     field(clearance, "Kommun").select_option(label=DESTINATION_NAME)
@@ -471,7 +455,7 @@ def test_relocation_through_every_step_keeps_the_destination_from_the_sending_si
     expect(national_page.get_by_test_id("relocation-status")).to_have_text("Erbjuden")
 
     # 4. The receiving coordinator answers the blind offer, then arranges and confirms.
-    receiver = _log_in(fresh_page(), receiving_coordinator)
+    receiver = _log_in(new_page(), receiving_coordinator)
     _open_waiting(receiver, "Besvara erbjudande", reference)
     for secret in (person.first_name, person.last_name, person.personnummer):
         assert secret not in receiver.content()
@@ -507,7 +491,7 @@ def test_relocation_through_every_step_keeps_the_destination_from_the_sending_si
 
     # 5. The sending social worker, responsible for the case: the receiving municipality's
     # name where the case and relocation are read, the address nowhere.
-    social = _log_in(fresh_page(), worker)
+    social = _log_in(new_page(), worker)
     social.goto(case.get_absolute_url())
     expect(social.get_by_test_id("destination-name")).to_have_text(DESTINATION_NAME)
     social.get_by_test_id("case-relocations").get_by_role("link", name=reference).click()

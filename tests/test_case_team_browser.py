@@ -7,10 +7,9 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
-from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from avhopp.models import AuditAction, AuditEvent, User
 from cases.models import Case
@@ -23,8 +22,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_a_colleague_in_the_team_opens_the_case_without_a_reason(
     page: Page,
     browser_login: Callable[[User], Page],
-    browser: Browser,
-    live_server: Any,
+    new_page: Callable[[], Page],
     case: Case,
     worker: User,
     colleague: User,
@@ -40,19 +38,13 @@ def test_a_colleague_in_the_team_opens_the_case_without_a_reason(
     expect(team.get_by_test_id("team-member")).to_have_text(
         f"{colleague} (Handläggare, {worker.agency}) Ta bort {colleague}"
     )
-    page.screenshot(path="/tmp/avhopp-case-team.png", full_page=True)
 
-    context = browser.new_context(base_url=live_server.url, locale="sv-SE")
-    context.set_default_timeout(15_000)
-    try:
-        other = context.new_page()
-        sign_in(other, colleague, PASSWORD)
-        other.goto("/arenden/")
-        other.get_by_role("link", name=case.reference).click()
-        expect(other.get_by_role("heading", level=1)).to_contain_text(case.reference)
-        assert other.url.endswith(case.get_absolute_url())
-    finally:
-        context.close()
+    other = new_page()
+    sign_in(other, colleague, PASSWORD)
+    other.goto("/arenden/")
+    other.get_by_role("link", name=case.reference).click()
+    expect(other.get_by_role("heading", level=1)).to_contain_text(case.reference)
+    assert other.url.endswith(case.get_absolute_url())
     assert AuditEvent.objects.filter(
         action=AuditAction.CASE_VIEW, case_id=case.pk, username=colleague.username
     ).exists()

@@ -7,12 +7,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Page, expect
 
 from avhopp.models import Agency, AgencyKind, Role, User
 from tests.conftest import PASSWORD, AgencyFactory
@@ -26,21 +26,16 @@ pytestmark = [
 
 
 @pytest.fixture
-def fresh_page(browser: Browser, live_server: Any) -> Iterator[Callable[[User], Page]]:
-    contexts: list[BrowserContext] = []
+def fresh_page(new_page: Callable[[], Page]) -> Callable[[User], Page]:
+    """A page of its own, signed in as the user."""
 
     def signed_in(user: User) -> Page:
-        context = browser.new_context(base_url=live_server.url, locale="sv-SE")
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        page = context.new_page()
+        page = new_page()
         sign_in(page, user, PASSWORD)
         expect(page.get_by_test_id("whoami")).to_contain_text(user.agency.name)
         return page
 
-    yield signed_in
-    for context in contexts:
-        context.close()
+    return signed_in
 
 
 def test_statistics_and_an_extract_from_request_to_download(

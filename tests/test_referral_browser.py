@@ -5,12 +5,12 @@ table filters and sorts through labelled controls and announced sort headers."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from avhopp.models import Agency, AuditAction, AuditEvent, User
 from avhopp.storage import read_document
@@ -51,11 +51,8 @@ def ready(
 
 
 @pytest.fixture
-def police_page(browser: Browser, live_server: Any) -> Iterator[Page]:
-    context = browser.new_context(base_url=live_server.url, locale="sv-SE")
-    context.set_default_timeout(15_000)
-    yield context.new_page()
-    context.close()
+def police_page(new_page: Callable[[], Page]) -> Page:
+    return new_page()
 
 
 def test_the_coordinator_reviews_the_document_before_it_is_sent(
