@@ -20,7 +20,7 @@ def _in(language: str, template: str, context: dict[str, Any]) -> str:
 def send(*, to: str, subject_template: str, body_template: str, context: dict[str, Any]) -> None:
     """One message to one address, from DEFAULT_FROM_EMAIL; raises on a mail server error,
     so the calling task retries."""
-    subject = " / ".join(
+    subject = "Avhopp: " + " / ".join(
         dict.fromkeys(_in(language, subject_template, context) for language in ("sv", "en"))
     )
     body = "\n\n----\n\n".join(_in(language, body_template, context) for language in ("sv", "en"))

@@ -38,6 +38,7 @@ pytest_plugins = (
     "tests.access_support",
     "tests.hostile_support",
     "tests.oidc_support",
+    "tests.mail_support",
 )
 
 
