@@ -150,8 +150,8 @@ def test_list_pages_record_their_cases_in_a_fixed_number_of_queries(
         make_case(world.users["worker"], responsible=world.users["coordinator"])
     many = {name: count_queries(coordinator, reverse(name)) for name in pages}
     assert few == many
-    # Both: session, user and second factor, then the audit row and the cases it showed.
-    # Start page: the three case lists, the coordination alerts, the relocation steps
-    # waiting (2) and the outcomes due at follow-up (1). Overview: six groups of sent
-    # referrals and the inbox.
-    assert many == {"home": 3 + 4 + 2 + 1 + 2, "referrals:dashboard": 3 + 7 + 2}
+    # Both: session, user, second factor and the header's unread count, then the audit row
+    # and the cases it showed. Start page: the three case lists, the coordination alerts, the
+    # relocation steps waiting (2) and the outcomes due at follow-up (1). Overview: six groups
+    # of sent referrals and the inbox.
+    assert many == {"home": 4 + 4 + 2 + 1 + 2, "referrals:dashboard": 4 + 7 + 2}
