@@ -216,9 +216,7 @@ def test_the_header_counts_unread_notifications_with_a_label(
     home = client.get(reverse("home")).content.decode()
     assert 'data-testid="notifications-link"' in home
     assert 'data-testid="unread-count"' not in home
-    made = [
-        notify(users=[worker], kind=KIND, url=case.get_absolute_url())[0] for _ in range(2)
-    ]
+    made = [notify(users=[worker], kind=KIND, url=case.get_absolute_url())[0] for _ in range(2)]
     home = client.get(reverse("home")).content.decode()
     assert '<span class="badge" data-testid="unread-count">2</span>' in home
     assert '<span class="visually-hidden"> olästa</span>' in home
