@@ -226,8 +226,8 @@ def test_overview_and_page_show_the_figures_to_the_national_coordinator(
 
 # Session, user, second factor, the header's unread count; the relocation; its step and
 # candidate checks; the blind request's avoided places; the destination with its audit row;
-# candidates, steps, the agreement and the view's audit row. The national coordinator's figures read the steps and
-# the placement once more.
+# candidates, steps, the agreement and the view's audit row. The national coordinator's
+# figures read the steps and the placement once more.
 @pytest.mark.parametrize(("actor", "queries"), [("national", 15), ("receiving_coordinator", 13)])
 def test_relocation_page_queries_are_pinned(
     actor: str,
