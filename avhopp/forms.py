@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 from django.core.validators import MaxLengthValidator
 from django.db.models.fields import BLANK_CHOICE_DASH
 from django.forms.utils import pretty_name
@@ -148,3 +148,16 @@ class LoginForm(SpecificMessages, AuthenticationForm):
         super().__init__(*args, **kwargs)
         field = self.fields["username"]
         field.validators.append(MaxLengthValidator(field.max_length))
+
+
+class InvitationPasswordForm(SpecificMessages, SetPasswordForm):
+    """The invited user's own password, checked by the project's validators (at least 12
+    characters, not common, not all digits, not like the user's names)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # In words, not the validators' HTML list, which a form's help paragraph cannot hold.
+        self.fields["new_password1"].help_text = _(
+            "Minst 12 tecken, inte bara siffror, inte ett vanligt lösenord och inte likt ditt "
+            "namn eller användarnamn."
+        )

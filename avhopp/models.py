@@ -326,6 +326,8 @@ class AuditAction(models.TextChoices):
     EXTRACT_BUILD = "extract_build", _("Byggt forskningsuttag")
     EXTRACT_VIEW = "extract_view", _("Läst forskningsuttag")
     RESEARCH_EXTRACT_DOWNLOAD = "research_extract_download", _("Laddat ned forskningsuttag")
+    USER_INVITED = "user_invited", _("Skickat inbjudan")
+    INVITATION_ACCEPTED = "invitation_accepted", _("Valt lösenord via inbjudan")
 
     CHECKLIST_STEP = "checklist_step", _("Steg i checklistan")
     METHOD_TEMPLATE = "method_template", _("Ändrat checklistmall")
@@ -489,3 +491,84 @@ class AuditShownCase(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_id}: {self.case_id}"
+
+
+class NotificationKind(models.TextChoices):
+    """What a notification says happened: never which case, person or place."""
+
+    REFERRAL_RECEIVED = "referral_received", _("En remiss har kommit")
+    REFERRAL_ANSWERED = "referral_answered", _("En remiss har besvarats")
+    CASE_SHARED = "case_shared", _("Ett ärende har delats med er")
+    THREAT_REVIEW_DUE = "threat_review_due", _("En hotbedömning ska snart omprövas")
+    FOLLOW_UP_DUE = "follow_up_due", _("En insats ska snart följas upp")
+    CONSENT_EXPIRING = "consent_expiring", _("Ett samtycke går snart ut")
+    RELOCATION_STEP = "relocation_step", _("Ett steg i en omplacering väntar på dig")
+
+
+class Notification(models.Model):
+    """Something waits for a user: a kind and a link into Avhopp, nothing of the case. The link
+    is checked again by the page it leads to, so a stale one meets that page's 404."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(_("typ"), max_length=32, choices=NotificationKind.choices)
+    url = models.CharField(_("länk"), max_length=300)
+    created_at = models.DateTimeField(_("skapad"), auto_now_add=True)
+    read_at = models.DateTimeField(_("läst"), null=True, blank=True)
+    # Whether an e-mail is owed (the user had an address), and when it went out: the mail
+    # job re-publishes what a broker outage left unsent.
+    mail_wanted = models.BooleanField(default=False)
+    mailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notis")
+        verbose_name_plural = _("notiser")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # A path on this site only: never another host, whatever a caller passes.
+            models.CheckConstraint(
+                name="notification_url_is_local_path",
+                condition=Q(url__startswith="/")
+                & ~Q(url__startswith="//")
+                & ~Q(url__startswith="/\\"),
+            ),
+            models.CheckConstraint(
+                name="notification_kind_valid", condition=Q(kind__in=NotificationKind.values)
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="notification_user_time"),
+            # The header's unread count, on every page.
+            models.Index(
+                fields=["user"], condition=Q(read_at__isnull=True), name="notification_unread"
+            ),
+            models.Index(
+                fields=["created_at"],
+                condition=Q(mail_wanted=True, mailed_at__isnull=True),
+                name="notification_mail_pending",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.kind}"
+
+    @property
+    def kind_label(self) -> str:
+        return NotificationKind(self.kind).label
+
+
+class ReminderSent(models.Model):
+    """A reminder that went out: one row per thing and due date (e.g. "follow_up:12" on
+    2026-05-01). The unique constraint is what makes a rerun, or two runs at once, send
+    nothing twice: the second insert waits for the first and then fails."""
+
+    subject = models.CharField(max_length=64)
+    due_on = models.DateField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["subject", "due_on"], name="reminder_once_per_due_date")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} {self.due_on}"

@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import QuerySet
 
-from avhopp.models import AgencyKind, Role, User
+from avhopp.models import AgencyKind, Notification, Role, User
 
 
 class UserAction(models.TextChoices):
@@ -52,6 +52,30 @@ class UserPolicy:
     @staticmethod
     def check(user: User, action: UserAction, obj: User | None = None) -> None:
         if not UserPolicy.allows(user, action, obj):
+            raise PermissionDenied
+
+
+class NotificationAction(models.TextChoices):
+    OPEN = "open"  # the list, and opening one (which marks it read)
+
+
+class NotificationPolicy:
+    """A notification is its user's alone: anyone else gets 404. What it links to is decided
+    again by the policy of the page it opens."""
+
+    @staticmethod
+    def visible_to(user: User) -> QuerySet[Notification]:
+        if not user.is_authenticated:
+            return Notification.objects.none()
+        return Notification.objects.filter(user_id=user.pk)
+
+    @staticmethod
+    def allows(user: User, action: NotificationAction, obj: Notification | None = None) -> bool:
+        return user.is_authenticated and (obj is None or obj.user_id == user.pk)
+
+    @staticmethod
+    def check(user: User, action: NotificationAction, obj: Notification | None = None) -> None:
+        if not NotificationPolicy.allows(user, action, obj):
             raise PermissionDenied
 
 

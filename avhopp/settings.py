@@ -474,6 +474,59 @@ AVHOPP_LOG_SAMPLE_SIZE = env_int("AVHOPP_LOG_SAMPLE_SIZE", 10, minimum=1)
 if AVHOPP_LOG_SAMPLE_SIZE > 100:
     raise ImproperlyConfigured(f"AVHOPP_LOG_SAMPLE_SIZE={AVHOPP_LOG_SAMPLE_SIZE} is above 100.")
 
+# E-mail: invitations and notices that something waits in Avhopp (never case content).
+# SMTP wherever EMAIL_HOST is set, required in production; without it, development prints
+# the mail on the console (`make run`).
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
+    EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+    # A mail server that hangs must not hold a worker for ever.
+    EMAIL_TIMEOUT = env_int("AVHOPP_EMAIL_TIMEOUT_SECONDS", 10, minimum=1)
+elif PRODUCTION:
+    raise ImproperlyConfigured(
+        "EMAIL_HOST must be set in production: invitations and notices go out by e-mail."
+    )
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", None if PRODUCTION else "avhopp@localhost")
+if "@" not in DEFAULT_FROM_EMAIL:
+    raise ImproperlyConfigured(f"DEFAULT_FROM_EMAIL={DEFAULT_FROM_EMAIL!r} is not an address.")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+
+def _base_url(value: str) -> str:
+    """The address links in e-mail start with: a scheme and a host, no path."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.netloc or parts.path not in {"", "/"}:
+        raise ImproperlyConfigured(
+            f"AVHOPP_BASE_URL={value!r} must be a scheme and a host, e.g. https://avhopp.example.se."
+        )
+    if PRODUCTION and parts.scheme != "https":
+        raise ImproperlyConfigured("AVHOPP_BASE_URL must be https:// in production.")
+    return value.rstrip("/")
+
+
+AVHOPP_BASE_URL = _base_url(
+    env_str(
+        "AVHOPP_BASE_URL",
+        f"https://{ALLOWED_HOSTS[0].lstrip('.')}" if PRODUCTION else "http://localhost:8000",
+    )
+)
+# How long an invitation's link to choose a password works (Django's password-reset tokens:
+# the link stops working once a password is chosen, or a new invitation is sent).
+AVHOPP_INVITATION_HOURS = env_int("AVHOPP_INVITATION_HOURS", 72, minimum=1)
+PASSWORD_RESET_TIMEOUT = AVHOPP_INVITATION_HOURS * 3600
+# Reminders (a Celery beat job, once per thing and due date): threat reviews and
+# interventions' follow-ups due within this many days, and consents running out.
+AVHOPP_REMINDER_DAYS = env_int("AVHOPP_REMINDER_DAYS", 14, minimum=1)
+AVHOPP_CONSENT_REMINDER_DAYS = env_int("AVHOPP_CONSENT_REMINDER_DAYS", 30, minimum=1)
+
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://")):
     raise ImproperlyConfigured("REDIS_URL must be a redis:// URL.")
@@ -518,6 +571,15 @@ CELERY_BEAT_SCHEDULE = {
     "build-register": {"task": "register.tasks.build", "schedule": crontab(hour=2, minute=30)},
     "requeue-research-extracts": {"task": "research.tasks.requeue_stale", "schedule": 120.0},
     "requeue-quarterly-reports": {"task": "followup.tasks.requeue_stale", "schedule": 120.0},
+    "requeue-notification-mails": {
+        "task": "avhopp.tasks.requeue_notification_mails",
+        "schedule": 120.0,
+    },
+    # Daily: reminders of what comes due (each thing and due date once, whatever the reruns).
+    "send-reminders": {
+        "task": "cases.tasks.send_reminders",
+        "schedule": crontab(hour=6, minute=45),
+    },
 }
 
 LOGGING = {

@@ -7,6 +7,7 @@ from celery import Task, shared_task
 from django.db import DatabaseError
 from django.utils import timezone
 
+from avhopp import notifications, services
 from avhopp.audit_partitions import audit_partitions_ahead as make_partitions_ahead
 
 
@@ -53,3 +54,31 @@ def run_document_job(
     except Exception as error:
         mark_failed(f"{type(error).__name__}: {failed}")
         raise
+
+
+# Mail: retried while the server is unreachable or refuses for now (smtplib's errors are
+# OSErrors), acknowledged only once sent.
+MAIL_TASK: dict[str, Any] = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": TRANSIENT_ERRORS,
+    "retry_backoff": 5,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
+
+
+@shared_task(name="avhopp.tasks.send_notification_mail", **MAIL_TASK)
+def send_notification_mail(notification_id: int) -> None:
+    notifications.notification_mail_send(notification_id=notification_id)
+
+
+@shared_task(name="avhopp.tasks.requeue_notification_mails")
+def requeue_notification_mails() -> int:
+    return notifications.notification_mails_requeue_stale()
+
+
+@shared_task(name="avhopp.tasks.send_invitation", **MAIL_TASK)
+def send_invitation(user_id: int) -> None:
+    services.invitation_mail_send(user_id=user_id)

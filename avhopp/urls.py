@@ -12,6 +12,7 @@ urlpatterns = [
     path("logga-in/sso/", oidc.sso_start_view, name="oidc_start"),
     path("logga-in/sso/svar/", oidc.sso_callback_view, name="oidc_callback"),
     path("logga-in/sso/bekrafta/", oidc.sso_reauthenticate_view, name="oidc_reauthenticate"),
+    path("logga-in/inbjudan/", views.invitation_view, name="invitation"),
     path("logga-ut/", views.logout_view, name="logout"),
     path("tvafaktor/", twofactor.two_factor_view, name="two_factor"),
     path("tvafaktor/bekrafta/", twofactor.reauthenticate_view, name="reauthenticate"),
@@ -26,6 +27,7 @@ urlpatterns = [
     path("metod/", include("method.urls")),
     path("logg/", include("cases.audit_urls")),
     path("anvandare/", include("avhopp.user_urls")),
+    path("notiser/", include("avhopp.notification_urls")),
     path("gallring/", include("retention.urls")),
     path("admin/", admin.site.urls),
 ]

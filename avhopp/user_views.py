@@ -5,7 +5,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from avhopp import services
+from avhopp import invitations, services
 from avhopp.forms import Form, ModelForm
 from avhopp.models import Agency, Role, User, role_misfit_message, roles_of_kind
 from avhopp.policy import UserAction, UserPolicy
@@ -29,9 +28,7 @@ def _limit_roles(field: forms.ChoiceField, agency: Agency, *, blank: bool) -> No
 
 
 class UserCreateForm(ModelForm):
-    password = forms.CharField(
-        label=gettext_lazy("Startlösenord"), widget=forms.PasswordInput, max_length=128
-    )
+    """No password here: the user chooses their own through the invitation's link."""
 
     class Meta:
         model = User
@@ -40,8 +37,13 @@ class UserCreateForm(ModelForm):
     def __init__(self, *args: object, agency: Agency, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.fields["role"].required = True  # every agency user has a role
-        # Staff of an agency that signs in only through its provider have no password.
-        self.fields["password"].required = agency.password_sign_in
+        # The invitation goes to the address; staff of an agency that signs in only through
+        # its provider get none.
+        if agency.password_sign_in:
+            self.fields["email"].required = True
+            self.fields["email"].help_text = _(
+                "Inbjudan skickas hit. Användaren väljer själv sitt lösenord."
+            )
         self.agency = agency
         _limit_roles(self.fields["role"], agency, blank=True)
 
@@ -53,18 +55,6 @@ class UserCreateForm(ModelForm):
         ):
             raise ValidationError(_("En annan användare hos myndigheten har redan det id:t."))
         return external_id
-
-    def clean(self) -> dict[str, object]:
-        data = super().clean()
-        password = data.get("password")
-        if password:
-            # Checked here, against the typed names, so a weak password is a field error.
-            names = {key: data.get(key) or "" for key in ("username", "first_name", "last_name")}
-            try:
-                validate_password(password, User(**names))
-            except ValidationError as error:
-                self.add_error("password", error)
-        return data
 
 
 class UserUpdateForm(Form):
@@ -93,8 +83,11 @@ def user_list_view(request: HttpRequest) -> HttpResponse:
     UserPolicy.check(request.user, UserAction.MANAGE)
     form = UserCreateForm(request.POST or None, agency=request.user.agency)
     if request.method == "POST" and form.is_valid():
-        services.user_create(by=request.user, **form.cleaned_data)
-        messages.success(request, _("Användaren är skapad."))
+        created = services.user_create(by=request.user, **form.cleaned_data)
+        if invitations.pending(created):
+            messages.success(request, _("Användaren är skapad och en inbjudan är skickad."))
+        else:
+            messages.success(request, _("Användaren är skapad."))
         return redirect("users:list")
     users = UserPolicy.visible_to(request.user).order_by("username")
     return render(
@@ -123,9 +116,23 @@ def user_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "avhopp/user_edit.html",
-        {"form": form, "edited": user},
+        {"form": form, "edited": user, "invitation_pending": invitations.pending(user)},
         status=400 if form.errors else 200,
     )
+
+
+@login_required
+@require_POST
+def user_invite_view(request: HttpRequest, pk: int) -> HttpResponse:
+    UserPolicy.check(request.user, UserAction.MANAGE)
+    user = get_object_or_404(UserPolicy.visible_to(request.user), pk=pk)
+    try:
+        services.user_invite(user=user, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("En ny inbjudan är skickad. Tidigare länkar fungerar inte."))
+    return redirect("users:edit", pk=user.pk)
 
 
 @login_required

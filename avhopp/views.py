@@ -2,19 +2,24 @@ from __future__ import annotations
 
 import sys
 
+from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
+from django.core.exceptions import ValidationError
 from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from avhopp import invitations, services
 from avhopp.celery import app as celery_app
 from avhopp.database import planned_for_values
-from avhopp.forms import LoginForm
+from avhopp.forms import InvitationPasswordForm, LoginForm
 from avhopp.models import IdentityProvider
 from avhopp.oidc import provider_sign_out_url
 from avhopp.panels import panels_for
@@ -35,6 +40,44 @@ class SignInView(LoginView):
     def get_context_data(self, **kwargs: object) -> dict[str, object]:
         providers = IdentityProvider.objects.filter(enabled=True).select_related("agency")
         return super().get_context_data(**kwargs) | {"providers": providers.order_by("agency")}
+
+
+INVITATION_SESSION = "avhopp_invitation"
+
+
+@never_cache
+@sensitive_post_parameters("new_password1", "new_password2")
+@require_http_methods(["GET", "POST"])
+def invitation_view(request: HttpRequest) -> HttpResponse:
+    """The invitation's link: the user chooses their password, then signs in and sets up
+    the second factor. The link's token moves into the session at once, so it stays out of
+    the address bar, the history and any Referer."""
+    if "t" in request.GET:
+        request.session[INVITATION_SESSION] = [request.GET.get("u", ""), request.GET["t"]]
+        return redirect("invitation")
+    uid, token = request.session.get(INVITATION_SESSION) or ["", ""]
+    user = invitations.invited_user(str(uid), str(token))
+    if user is None:
+        context = {"invalid": invitations.LINK_INVALID}
+        return render(request, "registration/invitation.html", context, status=400)
+    form = InvitationPasswordForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.invitation_accept(
+                uid=uid, token=token, password=form.cleaned_data["new_password1"]
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            logout(request)  # whoever was signed in here, the invited user signs in anew
+            messages.success(request, _("Ditt lösenord är valt. Logga in med det."))
+            return redirect("login")
+    return render(
+        request,
+        "registration/invitation.html",
+        {"form": form, "invited": user},
+        status=400 if form.errors else 200,
+    )
 
 
 @never_cache

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import secrets
-from datetime import date
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
@@ -14,11 +16,13 @@ from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
 from avhopp.audit import audit_event, audit_record, audit_record_all
-from avhopp.models import Agency, AgencyKind, AuditAction, AuditEvent, User
+from avhopp.models import Agency, AgencyKind, AuditAction, AuditEvent, NotificationKind, User
+from avhopp.notifications import notify, reminder_claim, reminders_claimed, users_of
 from cases import hooks
 from cases.hooks import DecisionKind
 from cases.identity import REGISTRATION_REFUSED, birth_date_of
 from cases.models import (
+    ACTIVE_INTERVENTION_STATUSES,
     END_REASONS,
     OPEN_STATUSES,
     STATUSES_NEEDING_REASON,
@@ -568,7 +572,28 @@ def case_share(
         case_id=case.pk,
         reason=f"{legal_basis}: {legal_basis_citation}" if legal_basis else "consent",
     )
+    notify(
+        users=users_of([agency.pk], _may(case, CaseAction.VIEW)),
+        kind=NotificationKind.CASE_SHARED,
+        url=case.get_absolute_url(),
+        by=by,
+    )
     return share
+
+
+def _may(case: Case, *actions: CaseAction) -> Callable[[User], bool]:
+    """Whether a user sees the case and may take one of the actions on it, as its pages ask
+    (the checkpoint): the recipients of what the case's notifications lead to."""
+
+    shares = {share.agency_id: share for share in case.shares.filter(revoked_at__isnull=True)}
+
+    def may(user: User) -> bool:
+        share = shares.get(user.agency_id)
+        return any(CasePolicy.allows(user, action, case, share) for action in actions) and (
+            CasePolicy.visible_to(user).filter(pk=case.pk).exists()
+        )
+
+    return may
 
 
 @transaction.atomic
@@ -748,3 +773,100 @@ def log_sample_review(*, by: User, event: AuditEvent, note: str = "") -> LogSamp
         raise ValidationError(_("Händelsen är redan granskad."))
     audit_record(actor=by, action=AuditAction.AUDIT_SAMPLE_REVIEW, obj=review)
     return review
+
+
+# --- Reminders (Celery beat, daily) ---------------------------------------------------------
+
+
+def reminders_send(*, today: date | None = None) -> int:
+    """Remind of threat reviews and interventions' follow-ups coming due within
+    AVHOPP_REMINDER_DAYS, and of consents running out within AVHOPP_CONSENT_REMINDER_DAYS:
+    each thing and due date once, however often this runs and even when two runs race (the
+    core's claim, in the transaction that notifies). A changed date is a new reminder. The
+    number sent."""
+    today = today or timezone.localdate()
+    claimed = reminders_claimed(due_from=today)
+    sent = 0
+    for subject, due_on, kind, case, recipients in _due_reminders(today):
+        if (subject, due_on) in claimed:
+            continue
+        with transaction.atomic():
+            if not reminder_claim(subject=subject, due_on=due_on):
+                continue  # another run sent it meanwhile
+            notify(users=recipients(), kind=kind, url=case.get_absolute_url())
+        sent += 1
+    return sent
+
+
+Reminder = tuple[str, date, NotificationKind, Case, Callable[[], list["User"]]]
+
+
+def _due_reminders(today: date) -> Iterator[Reminder]:
+    soon = today + timedelta(days=settings.AVHOPP_REMINDER_DAYS)
+    reviews = Case.objects.filter(status__in=OPEN_STATUSES, threat_review_due__range=(today, soon))
+    for case in reviews.order_by("pk"):
+        yield (
+            f"threat_review:{case.pk}",
+            case.threat_review_due,
+            NotificationKind.THREAT_REVIEW_DUE,
+            case,
+            lambda case=case: _threat_reviewers(case),
+        )
+    follow_ups = Intervention.objects.filter(
+        status__in=ACTIVE_INTERVENTION_STATUSES,
+        follow_up_date__range=(today, soon),
+        case__status__in=OPEN_STATUSES,
+    ).select_related("case")
+    for intervention in follow_ups.order_by("pk"):
+        case = intervention.case
+        yield (
+            f"follow_up:{intervention.pk}",
+            intervention.follow_up_date,
+            NotificationKind.FOLLOW_UP_DUE,
+            case,
+            lambda case=case: _responsible(case, CaseAction.EDIT),
+        )
+    consent_soon = today + timedelta(days=settings.AVHOPP_CONSENT_REMINDER_DAYS)
+    consents = Consent.objects.filter(
+        withdrawn_at__isnull=True, valid_until__range=(today, consent_soon)
+    ).select_related("created_by__agency")
+    for consent in consents.order_by("pk"):
+        # The person's open case at the municipality that recorded the consent.
+        case = (
+            Case.objects.filter(
+                individual_id=consent.individual_id,
+                owning_agency_id=consent.created_by.agency_id,
+                status__in=OPEN_STATUSES,
+            )
+            .order_by("-opened_at")
+            .first()
+        )
+        if case is not None:
+            yield (
+                f"consent:{consent.pk}",
+                consent.valid_until,
+                NotificationKind.CONSENT_EXPIRING,
+                case,
+                lambda case=case, consent=consent: _consent_keepers(case, consent),
+            )
+
+
+def _threat_reviewers(case: Case) -> list[User]:
+    """The police who may record the next assessment, of every agency that sees the case,
+    and the responsible worker."""
+    shared_with = case.shares.filter(revoked_at__isnull=True).values_list("agency_id", flat=True)
+    police = users_of(
+        [case.owning_agency_id, *shared_with], _may(case, CaseAction.ADD_THREAT_ASSESSMENT)
+    )
+    return [*police, *_responsible(case, CaseAction.READ_THREAT_LEVEL)]
+
+
+def _responsible(case: Case, action: CaseAction) -> list[User]:
+    return [user for user in [case.responsible] if user.is_active and _may(case, action)(user)]
+
+
+def _consent_keepers(case: Case, consent: Consent) -> list[User]:
+    """Who recorded the consent, while they may still handle consents on the case, and the
+    case's responsible worker, who meets the person to ask anew."""
+    keepers = [consent.created_by] if _may(case, CaseAction.SHARE)(consent.created_by) else []
+    return [*keepers, *_responsible(case, CaseAction.READ_OWNER_DETAILS)]

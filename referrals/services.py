@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +17,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from avhopp.audit import audit_record
-from avhopp.models import AuditAction
+from avhopp.models import AuditAction, NotificationKind
+from avhopp.notifications import notify, users_of
 from avhopp.pdf import render_pdf
 from avhopp.storage import write_document
 from cases.masking import shown_identity
@@ -315,6 +317,20 @@ def referral_send(*, referral: Referral, by: User, confirmation: str) -> None:
     referral.sent_at = timezone.now()
     referral.save(update_fields=["status", "sent_at"])
     audit_record(actor=by, action=AuditAction.REFERRAL_SEND, obj=referral, case_id=referral.case_id)
+    notify(
+        users=users_of([referral.to_agency_id], _may(ReferralAction.ANSWER, referral)),
+        kind=NotificationKind.REFERRAL_RECEIVED,
+        url=referral.get_absolute_url(),
+        by=by,
+    )
+
+
+def _may(action: ReferralAction, referral: Referral) -> Callable[[User], bool]:
+    """Whether a user may see the referral and take the action on it, as its page asks."""
+    return lambda user: (
+        ReferralPolicy.allows(user, action, referral)
+        and (ReferralPolicy.visible_to(user).filter(pk=referral.pk).exists())
+    )
 
 
 def _confirms(token: str, referral: Referral, by: User) -> bool:
@@ -341,4 +357,10 @@ def referral_answer(*, referral: Referral, by: User, accepted: bool, comment: st
         obj=referral,
         case_id=referral.case_id,
         reason=referral.status,
+    )
+    notify(  # its sender, while they may still read it
+        users=filter(_may(ReferralAction.VIEW, referral), [referral.created_by]),
+        kind=NotificationKind.REFERRAL_ANSWERED,
+        url=referral.get_absolute_url(),
+        by=by,
     )

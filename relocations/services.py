@@ -16,7 +16,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from avhopp.models import Agency, AgencyKind, AuditAction
+from avhopp.models import Agency, AgencyKind, AuditAction, NotificationKind
+from avhopp.notifications import notify, users_of
 from cases import hooks as case_hooks
 from cases import services as case_services
 from cases.hooks import DecisionKind
@@ -115,6 +116,7 @@ def relocation_request(
     RelocationStep.objects.create(relocation=relocation, status=relocation.status, by=by)
     case_hooks.decision_taken(kind=DecisionKind.RELOCATION, case=case, by=by, subject=relocation)
     relocation_audit(actor=by, action=AuditAction.RELOCATION_REQUEST, relocation=relocation)
+    _notify_turns(relocation, _turns(relocation), by=by)
     return relocation
 
 
@@ -221,6 +223,10 @@ def clearance_answer(*, candidate: Candidate, by: User, cleared: bool, reason: s
         relocation=relocation,
         reason=f"clearance:{candidate.clearance}",
     )
+    if candidate.clearance == Clearance.CLEARED and relocation.status == RelocationStatus.CLEARANCE:
+        # A cleared candidate waits for the national coordinator's offer.
+        turn = (relocation.coordinating_agency_id, RelocationAction.SEND_OFFER, None)
+        _notify_turns(relocation, [turn], by=by)
     _back_to_matching_if_none_left(relocation, by=by)
 
 
@@ -550,3 +556,54 @@ def _enter(
         relocation=relocation,
         reason=f"{status}{f':{reason}' if reason else ''}",
     )
+    _notify_turns(relocation, _turns(relocation), by=by)
+
+
+# Whose turn a step is: an agency, and the action its users must be allowed (the step's own
+# checks, relocations.policy); the candidates' steps are each candidate's.
+Turn = tuple[int | None, RelocationAction, Candidate | None]
+_TURNS = {
+    RelocationStatus.MATCHING: ("coordinating_agency_id", RelocationAction.PROPOSE),
+    RelocationStatus.ACCEPTED: ("receiving_agency_id", RelocationAction.ARRANGE),
+    RelocationStatus.ARRANGED: ("receiving_agency_id", RelocationAction.ARRANGE),
+    RelocationStatus.HANDOVER: ("receiving_agency_id", RelocationAction.ARRANGE),
+    RelocationStatus.MOVED: ("sending_agency_id", RelocationAction.REQUEST_HANDOVER),
+    RelocationStatus.DISPUTED: ("sending_agency_id", RelocationAction.REQUEST_HANDOVER),
+}
+
+
+def _turns(relocation: Relocation) -> list[Turn]:
+    candidates = relocation.candidates.order_by("pk")
+    if relocation.status == RelocationStatus.CLEARANCE:
+        return [
+            (c.police_agency_id, RelocationAction.ANSWER_CLEARANCE, c)
+            for c in candidates.filter(clearance="")
+        ]
+    if relocation.status == RelocationStatus.OFFERED:
+        return [
+            (c.municipality_id, RelocationAction.ANSWER_OFFER, c)
+            for c in candidates.filter(offer=OfferStatus.SENT)
+        ]
+    if relocation.status in _TURNS:
+        field, action = _TURNS[relocation.status]
+        return [(getattr(relocation, field), action, None)]
+    return []
+
+
+def _notify_turns(relocation: Relocation, turns: list[Turn], *, by: User | None) -> None:
+    """Tell those whose turn it is now that a step waits: never where, nor for whom."""
+    for agency_id, action, candidate in turns:
+
+        def may(
+            user: User, action: RelocationAction = action, candidate: Candidate | None = candidate
+        ) -> bool:
+            return RelocationPolicy.allows(user, action, relocation, candidate) and (
+                RelocationPolicy.visible_to(user).filter(pk=relocation.pk).exists()
+            )
+
+        notify(
+            users=users_of([agency_id], may),
+            kind=NotificationKind.RELOCATION_STEP,
+            url=relocation.get_absolute_url(),
+            by=by,
+        )

@@ -26,7 +26,17 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from avhopp.models import Agency, AgencyKind, AuditAction, AuditEvent, Role, User, roles_of_kind
+from avhopp.models import (
+    Agency,
+    AgencyKind,
+    AuditAction,
+    AuditEvent,
+    NotificationKind,
+    Role,
+    User,
+    roles_of_kind,
+)
+from avhopp.notifications import notify
 from avhopp.storage import write_document
 from cases import services
 from cases.models import (
@@ -332,6 +342,14 @@ TABLE: dict[str, Expect] = {
     "users:end_sessions": Expect(
         "user", POST, "405 405 405 405 405  405 405 405  405 405 405  405 405 405  LOGIN"
     ),
+    "users:invite": Expect(
+        "user", POST, "405 405 405 405 405  405 405 405  405 405 405  405 405 405  LOGIN"
+    ),
+    # A notification is its user's alone (the worker's here): opening it marks it read and
+    # redirects to the page it names, which decides again. Everyone else gets 404.
+    "notifications:open": Expect(
+        "notification", GET, "302 404 404 404 404  404 404 404  404 404 404  404 404 404  LOGIN"
+    ),
     # Gallring is the owning agency's archive officer's, who is in no column: a proposal is
     # 404 to everyone else (a stranger archive officer answers like the outsider).
     "retention:proposal": Expect(
@@ -572,6 +590,9 @@ def world(
         assessment=assessment,
         extra={
             "team_member": team_member,
+            "notification": notify(
+                users=[worker], kind=NotificationKind.FOLLOW_UP_DUE, url=case.get_absolute_url()
+            )[0],
             "relocation": relocation,
             "sampled_event": AuditEvent.objects.filter(case_id=case.pk).earliest("pk"),
             **retention_objects(case, worker),

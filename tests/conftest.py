@@ -44,6 +44,7 @@ pytest_plugins = (
     "tests.hostile_support",
     "tests.oidc_support",
     "tests.axe_support",
+    "tests.mail_support",
 )
 
 

@@ -465,7 +465,11 @@ def stage(
 
 # --- Ids: the case, child object and actor of each URL (ids, methods) -----------------------
 
-ACTOR_OF = {"users:edit": "agency_admin", "users:end_sessions": "agency_admin"}
+ACTOR_OF = {
+    "users:edit": "agency_admin",
+    "users:end_sessions": "agency_admin",
+    "users:invite": "agency_admin",
+}
 CASE_OF = {
     "referrals:create": "coordinated",
     "referrals:sip_create": "coordinated",
@@ -480,6 +484,7 @@ CHILD_OF = {
     "cases:share_revoke": "share",
     "users:edit": "user",
     "users:end_sessions": "user",
+    "users:invite": "user",
 }
 
 

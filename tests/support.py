@@ -42,7 +42,7 @@ def production_env(**extra: str) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "AVHOPP_"))
+        if not key.startswith(("DJANGO_", "AVHOPP_", "EMAIL_", "DEFAULT_FROM_EMAIL"))
     }
     env.update(
         DJANGO_ENV="production",
@@ -50,6 +50,8 @@ def production_env(**extra: str) -> dict[str, str]:
         DJANGO_ALLOWED_HOSTS="avhopp.example.se",
         AVHOPP_DATA_DIR=str(REPO / "data" / "deploy-check"),
         AVHOPP_REGISTER_KEY="r" * 40,
+        EMAIL_HOST="smtp.example.se",
+        DEFAULT_FROM_EMAIL="avhopp@example.se",
     )
     if "DATABASE_URL" in env:  # production needs the register's database named as well
         env.setdefault("REGISTER_DATABASE_URL", env["DATABASE_URL"] + "_register")

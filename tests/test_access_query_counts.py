@@ -55,17 +55,18 @@ def test_case_list_queries_do_not_grow_with_cases(
     many = count_queries(client, url)
     assert Case.objects.count() == 30
     assert few == many
-    # 3 for the list (count and page on the grant index, then the page's rows), 5 for the
-    # session, user, second factor, audit row and the cases it showed.
-    assert many == 8
+    # 3 for the list (count and page on the grant index, then the page's rows), 6 for the
+    # session, user, second factor, the header's unread count, audit row and the cases it
+    # showed.
+    assert many == 9
 
 
 @pytest.mark.parametrize(
     ("viewer", "queries"),
     [
-        pytest.param("officer", 13, id="officer"),
-        pytest.param("worker", 19, id="worker"),
-        pytest.param("colleague", 19, id="team-member"),
+        pytest.param("officer", 14, id="officer"),
+        pytest.param("worker", 20, id="worker"),
+        pytest.param("colleague", 20, id="team-member"),
     ],
 )
 def test_case_detail_queries_do_not_grow_with_content(
@@ -101,13 +102,14 @@ def test_case_detail_queries_do_not_grow_with_content(
     few = count_queries(client, reverse("cases:detail", args=[small.pk]))
     many = count_queries(client, reverse("cases:detail", args=[big.pk]))
     assert few == many
-    # The session, user and second factor; the case; one query per part shown (status history,
-    # interventions, threat assessments, journal: the officer's share covers all four); the
-    # referrals; the relocations; the team; the audit row (the officer's two, threat details
-    # read, in one insert). The owner reads its consents and shares (2), the officer only its
-    # own share (1); the responsible worker also the person's extracts (1, retention's panel)
-    # and the method panel: checklist, decisions, current agreement, outcomes (4): 19 and 13.
-    # A colleague in the team reads no extracts, but whether they are in it (1).
+    # The session, user and second factor; the header's unread count; the case; one query per
+    # part shown (status history, interventions, threat assessments, journal: the officer's
+    # share covers all four); the referrals; the relocations; the team; the audit row (the
+    # officer's two, threat details read, in one insert). The owner reads its consents and
+    # shares (2), the officer only its own share (1); the responsible worker also the person's
+    # extracts (1, retention's panel) and the method panel: checklist, decisions, current
+    # agreement, outcomes (4): 20 and 14. A colleague in the team reads no extracts, but
+    # whether they are in it (1).
     assert many == queries
 
 

@@ -150,10 +150,10 @@ def test_list_pages_record_their_cases_in_a_fixed_number_of_queries(
         make_case(world.users["worker"], responsible=world.users["coordinator"])
     many = {name: count_queries(coordinator, reverse(name)) for name in pages}
     assert few == many
-    # Both: session, user and second factor, then the audit row and the cases it showed.
-    # Start page: the five case lists (own cases, threat reviews, follow-ups, consents running
-    # out, files without an entry), the coordination alerts, the referrals received and sent
-    # (2, none waiting so no audit row of theirs), the relocation steps waiting (2) and the
-    # outcomes due at follow-up (1). Overview: the agencies its filter offers, the count and
-    # the page's rows.
-    assert many == {"home": 3 + 2 + 5 + 1 + 2 + 2 + 1, "referrals:dashboard": 3 + 3 + 2}
+    # Both: session, user, second factor and the header's unread count, then the audit row
+    # and the cases it showed. Start page: the five case lists (own cases, threat reviews,
+    # follow-ups, consents running out, files without an entry), the coordination alerts, the
+    # referrals received and sent (2, none waiting so no audit row of theirs), the relocation
+    # steps waiting (2) and the outcomes due at follow-up (1). Overview: the agencies its
+    # filter offers, the count and the page's rows.
+    assert many == {"home": 4 + 2 + 5 + 1 + 2 + 2 + 1, "referrals:dashboard": 4 + 3 + 2}

@@ -93,6 +93,8 @@ def test_user_create(
         assert (saved.first_name, saved.last_name) == (stripped(first), stripped(last))
         assert saved.agency_id == admin.agency_id
         assert not saved.is_superuser and not saved.is_staff
+        # A posted password is never taken: the user chooses one through the invitation.
+        assert not saved.has_usable_password()
 
 
 @HOSTILE

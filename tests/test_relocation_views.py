@@ -224,11 +224,11 @@ def test_overview_and_page_show_the_figures_to_the_national_coordinator(
     assert 'data-testid="figures"' not in body_of(login(worker).get(relocation.get_absolute_url()))
 
 
-# Session, user, second factor; the relocation; its step and candidate checks; the blind
-# request's avoided places; the destination with its audit row; candidates, steps, the
-# agreement and the view's audit row. The national coordinator's figures read the steps and
-# the placement once more.
-@pytest.mark.parametrize(("actor", "queries"), [("national", 14), ("receiving_coordinator", 12)])
+# Session, user, second factor, the header's unread count; the relocation; its step and
+# candidate checks; the blind request's avoided places; the destination with its audit row;
+# candidates, steps, the agreement and the view's audit row. The national coordinator's
+# figures read the steps and the placement once more.
+@pytest.mark.parametrize(("actor", "queries"), [("national", 15), ("receiving_coordinator", 13)])
 def test_relocation_page_queries_are_pinned(
     actor: str,
     queries: int,
@@ -241,14 +241,14 @@ def test_relocation_page_queries_are_pinned(
     assert count_queries(client, relocation.get_absolute_url()) == queries
 
 
-# Session, user, second factor, then one query per waiting list the user answers: the
-# national coordinator's requests to match; the receiving coordinator's offers and handovers,
-# and the case lists (five: own cases, threat reviews, follow-ups, consents running out, files
-# without an entry), their audit row (no cases shown, so no row of shown cases) and alerts of
-# the cases app, the referrals received and sent (two, none shown so no audit row) and the
-# outcomes due at follow-up of the method app (tests/test_access_query_counts.py counts them
-# with rows shown).
-@pytest.mark.parametrize(("actor", "queries"), [("national", 4), ("receiving_coordinator", 15)])
+# Session, user, second factor, the header's unread count, then one query per waiting list
+# the user answers: the national coordinator's requests to match; the receiving coordinator's
+# offers and handovers, and the case lists (five: own cases, threat reviews, follow-ups,
+# consents running out, files without an entry), their audit row (no cases shown, so no row of
+# shown cases) and alerts of the cases app, the referrals received and sent (two, none shown so
+# no audit row) and the outcomes due at follow-up of the method app
+# (tests/test_access_query_counts.py counts them with rows shown).
+@pytest.mark.parametrize(("actor", "queries"), [("national", 5), ("receiving_coordinator", 16)])
 def test_start_page_queries_are_pinned(
     actor: str,
     queries: int,

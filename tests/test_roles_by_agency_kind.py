@@ -42,7 +42,7 @@ def new_user_data(role: str) -> dict[str, str]:
         "first_name": "Ny",
         "last_name": "Person",
         "role": role,
-        "password": "Langt-och-unikt-losen-42",
+        "email": "ny.person@example.se",
     }
 
 
@@ -132,7 +132,7 @@ def test_user_create_refuses_a_role_the_agency_does_not_have(agency_admin: User)
         user_services.user_create(
             by=agency_admin,
             username="ny",
-            password="Langt-och-unikt-losen-42",
+            email="ny.person@example.se",
             role=Role.POLICE_OFFICER,
         )
     assert MISFIT in refused.value.message_dict["role"]
