@@ -154,8 +154,8 @@ class InvitationPasswordForm(SpecificMessages, SetPasswordForm):
     """The invited user's own password, checked by the project's validators (at least 12
     characters, not common, not all digits, not like the user's names)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(user, *args, **kwargs)
         # In words, not the validators' HTML list, which a form's help paragraph cannot hold.
         self.fields["new_password1"].help_text = _(
             "Minst 12 tecken, inte bara siffror, inte ett vanligt lösenord och inte likt ditt "

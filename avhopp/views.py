@@ -60,7 +60,7 @@ def invitation_view(request: HttpRequest) -> HttpResponse:
     if user is None:
         context = {"invalid": invitations.LINK_INVALID}
         return render(request, "registration/invitation.html", context, status=400)
-    form = InvitationPasswordForm(user, request.POST or None)
+    form = InvitationPasswordForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
         try:
             services.invitation_accept(

@@ -79,7 +79,7 @@ def form_arguments(request: pytest.FixtureRequest) -> Arguments:
         "shows_protected": lambda: True,
         "edited": lambda: fixture("worker"),
         "by": lambda: fixture("agency_admin"),
-        "user": lambda: fixture("log_reviewer"),
+        "user": lambda: fixture("log_reviewer"),  # the log's forms; the invited user's too
         "delegates": lambda: User.objects.filter(agency=fixture("municipality")),
         "agreement": lambda: method_work(fixture("case"), fixture("worker"))[0],
     }

@@ -31,7 +31,7 @@ from tests.relocation_support import (
     Parties,
     advance,
 )
-from tests.support import assess_threat
+from tests.support import assess_threat, send_referral
 
 pytestmark = pytest.mark.django_db
 
@@ -68,7 +68,7 @@ def test_a_referral_sent_tells_the_receiving_agencys_users_who_may_answer(
     settings.DOCUMENT_ROOT = tmp_path
     referral = ready_referral(case, coordinator, prison_agency)
     assert _told(NotificationKind.REFERRAL_RECEIVED) == set()  # not before it is sent
-    referral_services.referral_send(referral=referral, by=coordinator)
+    send_referral(referral, coordinator)
     # The coordinator answers referrals; the log reviewer and the admin read no content.
     assert _told(NotificationKind.REFERRAL_RECEIVED) == {"kv_coordinator"}
     [notification] = Notification.objects.filter(kind=NotificationKind.REFERRAL_RECEIVED)
@@ -86,7 +86,7 @@ def test_an_answered_referral_tells_its_sender(
 ) -> None:
     settings.DOCUMENT_ROOT = tmp_path
     referral = ready_referral(case, coordinator, prison_agency)
-    referral_services.referral_send(referral=referral, by=coordinator)
+    send_referral(referral, coordinator)
     answerer = prison_staff[Role.COORDINATOR]
     referral_services.referral_answer(
         referral=Referral.objects.get(pk=referral.pk), by=answerer, accepted=True, comment="Ja."
@@ -342,7 +342,7 @@ def test_no_mail_carries_case_content(
         advance(relocation, parties, RelocationStatus.HANDOVER)
     with committed():
         referral = ready_referral(case, coordinator, prison_agency)
-        referral_services.referral_send(referral=referral, by=coordinator)
+        send_referral(referral, coordinator)
     with committed():
         referral_services.referral_answer(
             referral=Referral.objects.get(pk=referral.pk),
