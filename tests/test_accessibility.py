@@ -161,7 +161,7 @@ def _links(page: Page) -> list[str]:
     return page.eval_on_selector_all(
         "header a[href], main a[href]",
         "links => links.filter(a => a.origin === location.origin && !a.download)"
-        ".map(a => a.pathname)",
+        ".map(a => a.pathname + a.search)",
     )
 
 
@@ -188,8 +188,9 @@ def _tour(page: Page) -> list[str]:
         if depth == TOUR_DEPTH:
             continue
         for link in _links(page):
-            kind = re.sub(r"\d+", "N", link)
-            if kind not in kinds and not NOT_PAGES.search(link):
+            # A page of a kind is its path; the query string goes along (a page may need it).
+            kind = re.sub(r"\d+", "N", link.split("?")[0])
+            if kind not in kinds and not NOT_PAGES.search(link.split("?")[0]):
                 kinds.add(kind)
                 queue.append((link, depth + 1))
     return visited

@@ -77,12 +77,12 @@ def test_the_coordinator_reviews_the_document_before_it_is_sent(
     # No button sends from here: the way out is the review.
     expect(page.get_by_role("button", name=re.compile("Skicka"))).to_have_count(0)
 
-    # The confirmation step: the document that will go, in a titled frame and as a link.
+    # The confirmation step: the document that will go, opened from it.
     page.get_by_role("link", name="Granska och skicka").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Skicka {ready}")
-    frame = page.get_by_title(f"Dokumentet som skickas: {ready}")
-    expect(frame).to_be_visible()
-    source = frame.get_attribute("src")
+    link = page.get_by_role("link", name=f"Öppna dokumentet som skickas: {ready} (PDF, ny flik)")
+    expect(link).to_be_visible()
+    source = link.get_attribute("href")
     assert source is not None
     shown = page.request.get(source)
     assert shown.ok and shown.headers["content-type"] == "application/pdf"
