@@ -14,6 +14,7 @@ the whole suite through `pytest_plugins` in tests/conftest.py.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -659,7 +660,8 @@ def stranger(actor: str) -> User:
     return UserFactory(agency=agency, role=role, username=f"stranger{serial}")
 
 
-_stranger_serial = iter(range(9000, 9999))
+# Unique within a test (each test's database is rolled back); reused across a long session.
+_stranger_serial = itertools.cycle(range(9000, 9999))
 
 
 def client_for(world: World, actor: str, login: Callable[[User], Client]) -> Client:
