@@ -32,7 +32,9 @@ _NOT_IMPORTED = {"migrations", "wsgi", "asgi", "settings"}
 
 def _project_modules() -> Iterator[str]:
     for config in apps.get_app_configs():
-        if not Path(config.path).is_relative_to(REPO):
+        path = Path(config.path)
+        # The project's apps only: not the installed ones, even in a virtualenv inside the repo.
+        if not path.is_relative_to(REPO) or "site-packages" in path.parts:
             continue
         yield config.name
         for module in pkgutil.walk_packages([config.path], prefix=f"{config.name}."):
