@@ -24,7 +24,7 @@ from tests.access_support import ready_referral
 from tests.conftest import PASSWORD
 from tests.mail_support import Inbox
 from tests.relocation_support import Parties
-from tests.support import sign_in
+from tests.support import send_referral, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -133,7 +133,7 @@ def every_kind(
     receiver = make_user(prison_agency, Role.COORDINATOR, username="kvcoord")
     share_with(case, police_agency)
     referral = ready_referral(case, coordinator, prison_agency)
-    referral_services.referral_send(referral=referral, by=coordinator)
+    send_referral(referral, coordinator)
     referral.refresh_from_db()
     referral_services.referral_answer(referral=referral, by=receiver, accepted=True, comment="Ja")
     today = timezone.localdate()
