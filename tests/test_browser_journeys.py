@@ -273,7 +273,9 @@ def test_referral_from_consent_to_answer(
 
     # Sending goes through a review of the document that will go out.
     page.get_by_role("link", name="Granska och skicka").click()
-    expect(page.get_by_title(re.compile(r"^Dokumentet som skickas: "))).to_be_visible()
+    expect(
+        page.get_by_role("link", name=re.compile(r"^Öppna dokumentet som skickas: "))
+    ).to_be_visible()
     page.get_by_role("button", name="Skicka", exact=True).click()
     page.wait_for_url(referral_url)
     expect(status).to_have_text("Skickad")

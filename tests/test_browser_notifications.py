@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.utils import timezone
 from django_otp.oath import totp
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Page, expect
 
 from avhopp.models import Agency, Notification, NotificationKind, Role, User
 from cases import services as case_services
@@ -37,19 +37,9 @@ def field(page: Page, label: str) -> Any:
 
 
 @pytest.fixture
-def fresh_page(browser: Browser, live_server: Any) -> Iterator[Callable[[], Page]]:
-    """Pages in new browser contexts: cookies of their own, as another person's browser."""
-    contexts: list[BrowserContext] = []
-
-    def open_page() -> Page:
-        context = browser.new_context(base_url=live_server.url, locale="sv-SE")
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield open_page
-    for context in contexts:
-        context.close()
+def fresh_page(new_page: Callable[[], Page]) -> Callable[[], Page]:
+    """Pages in new browser contexts (another person's browser), checked by axe."""
+    return new_page
 
 
 def test_an_invitation_from_the_mail_to_the_first_sign_in(
