@@ -513,6 +513,7 @@ CELERY_BEAT_SCHEDULE = {
     "build-register": {"task": "register.tasks.build", "schedule": crontab(hour=2, minute=30)},
     "requeue-research-extracts": {"task": "research.tasks.requeue_stale", "schedule": 120.0},
     "requeue-quarterly-reports": {"task": "followup.tasks.requeue_stale", "schedule": 120.0},
+    "requeue-journal-extracts": {"task": "cases.tasks.requeue_journal_extracts", "schedule": 120.0},
 }
 
 LOGGING = {

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
@@ -32,6 +33,8 @@ from cases.models import (
     Intervention,
     InterventionStatus,
     JournalEntry,
+    JournalExtract,
+    JournalExtractStatus,
     ProtectionLevel,
     ThreatAssessment,
     allowed_transitions,
@@ -41,6 +44,8 @@ from cases.policy import CaseAction, CasePolicy
 if TYPE_CHECKING:
     from avhopp.models import User
     from cases.policy import CaseAccess
+
+logger = logging.getLogger(__name__)
 
 
 class IdentityNumberTaken(ValidationError):
@@ -667,4 +672,52 @@ def outside_assignment_read(*, access: CaseAccess, reason: str) -> None:
         obj=access.case,
         case_id=access.case.pk,
         reason=reason,
+    )
+
+
+@transaction.atomic
+def journal_extract_order(*, access: CaseAccess) -> JournalExtract:
+    """A PDF of the journal for the file, made by a job for the reader who orders it. The
+    order is logged; each download is logged again (cases.extract_views)."""
+    access.check(CaseAction.READ_JOURNAL)
+    extract = JournalExtract.objects.create(case=access.case, requested_by=access.user)
+    audit_record(
+        actor=access.user,
+        action=AuditAction.JOURNAL_EXTRACT,
+        obj=extract,
+        case_id=access.case.pk,
+    )
+    transaction.on_commit(lambda: enqueue_journal_extract(extract.pk))
+    return extract
+
+
+def enqueue_journal_extract(extract_id: int) -> bool:
+    """Publish the job. With the broker down, the extract stays queued for the requeuer."""
+    from cases.tasks import render_journal_extract
+
+    try:
+        render_journal_extract.delay(extract_id)
+    except Exception:  # a broker outage must never fail the order
+        logger.warning(
+            "broker unavailable; journal extract %s left queued", extract_id, exc_info=True
+        )
+        return False
+    return True
+
+
+def journal_extracts_requeue_stale(*, older_than: timedelta = timedelta(minutes=2)) -> int:
+    """Publish again the extracts left queued (the broker was down, a worker vanished)."""
+    stale = JournalExtract.objects.filter(
+        status=JournalExtractStatus.QUEUED, queued_at__lt=timezone.now() - older_than
+    ).values_list("pk", flat=True)[:100]
+    requeued = 0
+    for extract_id in list(stale):
+        JournalExtract.objects.filter(pk=extract_id).update(queued_at=timezone.now())
+        requeued += enqueue_journal_extract(extract_id)
+    return requeued
+
+
+def journal_extract_mark_failed(*, extract_id: int, error: str) -> None:
+    JournalExtract.objects.filter(pk=extract_id, status=JournalExtractStatus.QUEUED).update(
+        status=JournalExtractStatus.FAILED, error_message=error[:300]
     )

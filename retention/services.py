@@ -41,6 +41,7 @@ from cases.models import (
     Individual,
     Intervention,
     JournalEntry,
+    JournalExtract,
     ThreatAssessment,
 )
 from referrals.models import Referral
@@ -291,10 +292,14 @@ def case_file_delete(*, case: Case, batch_size: int = BATCH_SIZE) -> None:
         *Extract.objects.filter(case=case)
         .exclude(document_path="")
         .values_list("document_path", flat=True),
+        *JournalExtract.objects.filter(case=case)
+        .exclude(document_path="")
+        .values_list("document_path", flat=True),
     ]
     for queryset in (
         Referral.objects.filter(case=case),
         Extract.objects.filter(case=case),
+        JournalExtract.objects.filter(case=case),
         CaseShare.objects.filter(case=case),
         CoordinationAlert.objects.filter(case=case),
         JournalEntry.objects.filter(case=case),  # newest first: a correction before its entry
