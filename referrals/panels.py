@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
-from avhopp.panels import Panel, register
+from avhopp.panels import Panel, PanelLink, register
 from cases.policy import CaseAccess, CaseAction
 from referrals.selectors import referrals_of_case
 
@@ -19,4 +20,11 @@ def _case_referrals(request: HttpRequest, access: CaseAccess) -> dict[str, Any]:
 
 
 def register_panels() -> None:
-    register("case_detail", Panel("referrals/case_panel.html", _case_referrals))
+    register(
+        "case_detail",
+        Panel(
+            "referrals/case_panel.html",
+            _case_referrals,
+            link=PanelLink("referrals", _("Remisser")),
+        ),
+    )

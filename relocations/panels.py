@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
-from avhopp.panels import Panel, register
+from avhopp.panels import Panel, PanelLink, register
 from cases.policy import CaseAccess
 from relocations.policy import RelocationPolicy
 from relocations.selectors import destination_of, relocations_visible_to, waiting_for
@@ -36,4 +37,11 @@ def _case_relocations(request: HttpRequest, access: CaseAccess) -> dict[str, Any
 
 def register_panels() -> None:
     register("start", Panel("relocations/start_panel.html", _waiting))
-    register("case_detail", Panel("relocations/case_panel.html", _case_relocations))
+    register(
+        "case_detail",
+        Panel(
+            "relocations/case_panel.html",
+            _case_relocations,
+            link=PanelLink("relocation", _("Omplacering")),
+        ),
+    )

@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
-from avhopp.panels import Panel, register
+from avhopp.panels import Panel, PanelLink, register
 from cases.policy import CaseAccess
 from retention.forms import ExtractForm
 from retention.policy import ExtractAction, ExtractPolicy
@@ -25,4 +26,11 @@ def _extracts(request: HttpRequest, access: CaseAccess) -> dict[str, Any] | None
 
 
 def register_panels() -> None:
-    register("case_detail", Panel("retention/case_panel.html", _extracts))
+    register(
+        "case_detail",
+        Panel(
+            "retention/case_panel.html",
+            _extracts,
+            link=PanelLink("extracts", _("Utdrag för personen")),
+        ),
+    )
