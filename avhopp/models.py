@@ -337,6 +337,7 @@ class AuditAction(models.TextChoices):
     AGREEMENT_ENTRY = "agreement_entry", _("Anteckning i överenskommelse")
     CALENDAR_EXPORT = "calendar_export", _("Exporterat kalender")
     OUTCOME_RECORD = "outcome_record", _("Registrerat resultat vid uppföljning")
+    JOURNAL_EXTRACT = "journal_extract", _("Beställt journalutdrag")
 
 
 class UserClaimField(models.TextChoices):

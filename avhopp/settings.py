@@ -580,6 +580,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cases.tasks.send_reminders",
         "schedule": crontab(hour=6, minute=45),
     },
+    "requeue-journal-extracts": {"task": "cases.tasks.requeue_journal_extracts", "schedule": 120.0},
 }
 
 LOGGING = {

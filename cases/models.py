@@ -649,6 +649,78 @@ class CaseTeamMember(models.Model):
         return f"{self.case} + {self.user}"
 
 
+class JournalExtractStatus(models.TextChoices):
+    QUEUED = "queued", _("Skapas")
+    READY = "ready", _("Klart")
+    FAILED = "failed", _("Misslyckades")
+
+
+class JournalExtract(models.Model):
+    """The case's journal as a PDF for the file, up to the moment it was ordered: made by a
+    Celery job, kept in the private document store, downloaded by the reader who ordered it
+    (cases.policy.JournalExtractPolicy), each download logged. Deleted with the case file."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="journal_extracts")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    # When the job was last published: the requeuer's clock.
+    queued_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(
+        max_length=16, choices=JournalExtractStatus.choices, default=JournalExtractStatus.QUEUED
+    )
+    document_path = models.CharField(max_length=200, blank=True)
+    page_count = models.PositiveSmallIntegerField(default=0)
+    entry_count = models.PositiveIntegerField(default=0)
+    generated_at = models.DateTimeField(null=True, blank=True)
+    error_message = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("journalutdrag")
+        verbose_name_plural = _("journalutdrag")
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                name="journal_extract_status_valid",
+                condition=Q(status__in=JournalExtractStatus.values),
+            ),
+            models.CheckConstraint(
+                name="journal_extract_ready_has_document",
+                condition=~Q(status=JournalExtractStatus.READY) | ~Q(document_path=""),
+            ),
+        ]
+        indexes = [
+            # The case page lists the reader's own extracts of the case.
+            models.Index(
+                fields=["case", "requested_by", "-requested_at"], name="journal_extract_reader"
+            ),
+            models.Index(
+                fields=["queued_at"],
+                condition=Q(status="queued"),
+                name="journal_extract_queued",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case} {timezone.localtime(self.requested_at):%Y-%m-%d %H:%M}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("cases:journal_extract", args=[self.case_id, self.pk])
+
+    @property
+    def status_label(self) -> str:
+        return JournalExtractStatus(self.status).label
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == JournalExtractStatus.QUEUED
+
+    @property
+    def is_ready(self) -> bool:
+        return self.status == JournalExtractStatus.READY
+
+
 class CaseUserObjectPermission(UserObjectPermissionBase):
     content_object = models.ForeignKey(Case, on_delete=models.CASCADE)
 

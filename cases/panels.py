@@ -7,10 +7,11 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from avhopp.audit import audit_list, audit_record
 from avhopp.models import AuditAction
-from avhopp.panels import Panel, register
+from avhopp.panels import Panel, PanelLink, register
 from cases.audit_presentation import sample_context
 from cases.audit_selectors import sample_for
 from cases.masking import shown_identity_number
@@ -96,4 +97,7 @@ def register_panels() -> None:
     register("start", Panel("cases/start/case_lists.html", _case_lists))
     register("start", Panel("cases/start/coordination_alerts.html", _coordination_alerts))
     register("start", Panel("cases/start/log_review.html", _log_review))
-    register("case_detail", Panel("cases/team/panel.html", _case_team))
+    register(
+        "case_detail",
+        Panel("cases/team/panel.html", _case_team, link=PanelLink("team", _("Ärendets team"))),
+    )

@@ -31,6 +31,7 @@ from cases.models import (
     CaseTeamMember,
     ConsentScope,
     CoordinationAlert,
+    JournalExtract,
     ProtectionLevel,
 )
 
@@ -328,6 +329,18 @@ def _owned_or_covered(user: User, scope: ConsentScope) -> Q:
 
 def _covers(share: CaseShare | None, action: CaseAction) -> bool:
     return share is not None and share.covers(_SECTION_SCOPES[action])
+
+
+class JournalExtractPolicy:
+    """A journal extract is made for the reader who ordered it, from a journal they may read
+    (CaseAction.READ_JOURNAL, asked by the views' checkpoint on every request): only they
+    follow and download it, so a PDF of the journal never passes to someone else by a link."""
+
+    @staticmethod
+    def visible_to(user: User) -> QuerySet[JournalExtract]:
+        if not _in_an_agency(user):
+            return JournalExtract.objects.none()
+        return JournalExtract.objects.filter(requested_by_id=user.pk)
 
 
 class CoordinationAlertPolicy:

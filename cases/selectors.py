@@ -33,8 +33,9 @@ from cases.models import (
     Consent,
     Intervention,
     JournalEntry,
+    JournalExtract,
 )
-from cases.policy import CaseAccess, CaseAction, CasePolicy, view_grants
+from cases.policy import CaseAccess, CaseAction, CasePolicy, JournalExtractPolicy, view_grants
 from cases.presentation import CASE_ROW_COLUMNS
 
 
@@ -88,6 +89,25 @@ def sharing_of_case(access: CaseAccess) -> tuple[list[Consent], list[CaseShare]]
         list(consents.select_related("recipient").only(*_SCOPE_COLUMNS, *_CONSENT_COLUMNS)),
         list(shares.select_related("agency").only(*_SCOPE_COLUMNS, *_SHARE_COLUMNS).order_by("pk")),
     )
+
+
+JOURNAL_EXTRACTS_SHOWN = 3  # the reader's newest extracts of the case, on the case page
+
+
+def journal_extracts_of(access: CaseAccess) -> QuerySet[JournalExtract]:
+    """The reader's own journal extracts of the case, newest first; none for a reader who
+    may not read the journal."""
+    if not access.allows(CaseAction.READ_JOURNAL):
+        return JournalExtract.objects.none()
+    return JournalExtractPolicy.visible_to(access.user).filter(case_id=access.case.pk)
+
+
+def get_journal_extract(access: CaseAccess, pk: int) -> JournalExtract:
+    """404 for an extract of another case or another reader."""
+    try:
+        return journal_extracts_of(access).get(pk=pk)
+    except JournalExtract.DoesNotExist:
+        raise Http404 from None
 
 
 # What the case page shows of each: to whom, for what, and on what grounds.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
@@ -38,6 +39,8 @@ from cases.models import (
     Intervention,
     InterventionStatus,
     JournalEntry,
+    JournalExtract,
+    JournalExtractStatus,
     LogSampleReview,
     ProtectionLevel,
     ThreatAssessment,
@@ -47,6 +50,8 @@ from cases.policy import AuditLogAction, AuditLogPolicy, CaseAction, CasePolicy
 
 if TYPE_CHECKING:
     from cases.policy import CaseAccess
+
+logger = logging.getLogger(__name__)
 
 
 class IdentityNumberTaken(ValidationError):
@@ -870,3 +875,50 @@ def _consent_keepers(case: Case, consent: Consent) -> list[User]:
     case's responsible worker, who meets the person to ask anew."""
     keepers = [consent.created_by] if _may(case, CaseAction.SHARE)(consent.created_by) else []
     return [*keepers, *_responsible(case, CaseAction.READ_OWNER_DETAILS)]
+
+
+def journal_extract_order(*, access: CaseAccess) -> JournalExtract:
+    """A PDF of the journal for the file, made by a job for the reader who orders it. The
+    order is logged; each download is logged again (cases.extract_views)."""
+    access.check(CaseAction.READ_JOURNAL)
+    extract = JournalExtract.objects.create(case=access.case, requested_by=access.user)
+    audit_record(
+        actor=access.user,
+        action=AuditAction.JOURNAL_EXTRACT,
+        obj=extract,
+        case_id=access.case.pk,
+    )
+    transaction.on_commit(lambda: enqueue_journal_extract(extract.pk))
+    return extract
+
+
+def enqueue_journal_extract(extract_id: int) -> bool:
+    """Publish the job. With the broker down, the extract stays queued for the requeuer."""
+    from cases.tasks import render_journal_extract
+
+    try:
+        render_journal_extract.delay(extract_id)
+    except Exception:  # a broker outage must never fail the order
+        logger.warning(
+            "broker unavailable; journal extract %s left queued", extract_id, exc_info=True
+        )
+        return False
+    return True
+
+
+def journal_extracts_requeue_stale(*, older_than: timedelta = timedelta(minutes=2)) -> int:
+    """Publish again the extracts left queued (the broker was down, a worker vanished)."""
+    stale = JournalExtract.objects.filter(
+        status=JournalExtractStatus.QUEUED, queued_at__lt=timezone.now() - older_than
+    ).values_list("pk", flat=True)[:100]
+    requeued = 0
+    for extract_id in list(stale):
+        JournalExtract.objects.filter(pk=extract_id).update(queued_at=timezone.now())
+        requeued += enqueue_journal_extract(extract_id)
+    return requeued
+
+
+def journal_extract_mark_failed(*, extract_id: int, error: str) -> None:
+    JournalExtract.objects.filter(pk=extract_id, status=JournalExtractStatus.QUEUED).update(
+        status=JournalExtractStatus.FAILED, error_message=error[:300]
+    )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from cases import views
+from cases import extract_views, views
 
 app_name = "cases"
 
@@ -34,6 +34,26 @@ urlpatterns = [
             ("hotbedomningar", "threat_assessments"),
             ("anteckningar", "journal"),
         )
+    ),
+    path(
+        "<int:case_pk>/journalutdrag/",
+        extract_views.journal_extract_create_view,
+        name="journal_extract_create",
+    ),
+    path(
+        "<int:case_pk>/journalutdrag/<int:pk>/",
+        extract_views.journal_extract_view,
+        name="journal_extract",
+    ),
+    path(
+        "<int:case_pk>/journalutdrag/<int:pk>/status/",
+        extract_views.journal_extract_status_view,
+        name="journal_extract_status",
+    ),
+    path(
+        "<int:case_pk>/journalutdrag/<int:pk>/pdf/",
+        extract_views.journal_extract_download_view,
+        name="journal_extract_download",
     ),
     path("<int:case_pk>/hotbedomning/ny/", views.threat_create_view, name="threat_create"),
     path("<int:case_pk>/samtycken/nytt/", views.consent_create_view, name="consent_create"),

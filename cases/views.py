@@ -40,6 +40,7 @@ from cases.forms import (
 )
 from cases.masking import shown_identity
 from cases.models import CaseTeamMember, ConsentScope, Intervention, JournalEntry
+from cases.page import case_sections, consents_in_force
 from cases.parts import PAGE_SIZE as PARTS_PAGE_SIZE
 from cases.parts import PARTS, THREAT_ASSESSMENTS
 from cases.policy import SECTION_ACTIONS, CaseAccess, CaseAction, CasePolicy
@@ -47,11 +48,13 @@ from cases.presentation import case_rows
 from cases.reasons import reason_is_fresh, remember_reason
 from cases.selectors import (
     EXPORT_MAX_CASES,
+    JOURNAL_EXTRACTS_SHOWN,
     CaseFilters,
     case_export_ids,
     case_list,
     case_page,
     get_case_for_user,
+    journal_extracts_of,
     sharing_of_case,
     team_candidates,
 )
@@ -219,9 +222,22 @@ def case_create_view(request: HttpRequest) -> HttpResponse:
 
 @case_view(CaseAction.VIEW)
 def case_detail_view(request: HttpRequest, access: CaseAccess) -> HttpResponse:
+    return _case_page(request, access)
+
+
+def _case_page(
+    request: HttpRequest,
+    access: CaseAccess,
+    *,
+    status_form: StatusChangeForm | None = None,
+    journal_form: JournalEntryForm | None = None,
+) -> HttpResponse:
+    """The case page; a status or journal form sent back with errors stands open on it."""
     case = access.case
     revealed = _revealed(request, access)
     shown = [part for part in PARTS.values() if part.shown_to(access)]
+    if status_form is None and case.is_open:
+        status_form = StatusChangeForm(current_status=case.status)
     context = {
         "access": access,
         "case": case,
@@ -235,15 +251,19 @@ def case_detail_view(request: HttpRequest, access: CaseAccess) -> HttpResponse:
         "may_assess": access.allows(CaseAction.ADD_THREAT_ASSESSMENT),
         "may_view_access_log": access.allows(CaseAction.VIEW_ACCESS_LOG),
         "sees_threat_details": access.allows(CaseAction.VIEW_THREAT_DETAILS),
-        "status_form": StatusChangeForm(current_status=case.status) if case.is_open else None,
-        "journal_form": JournalEntryForm(),
+        "status_form": status_form,
+        "journal_form": journal_form or JournalEntryForm(),
         "shown": {part.name for part in shown},
         **{part.name: part.preview(access) for part in shown},
+        "journal_extracts": list(journal_extracts_of(access)[:JOURNAL_EXTRACTS_SHOWN]),
     }
     context["consents"], context["shares"] = sharing_of_case(access)
-    context["panels"] = panels_for("case_detail", request, access)
+    context["consents_in_force"] = consents_in_force(context["consents"])
+    panels = panels_for("case_detail", request, access)
+    context["sections"] = case_sections(access, shown, panels)
     audit_case_read(request, access, threat_details=THREAT_ASSESSMENTS in shown)
-    return render(request, "cases/case_detail.html", context)
+    sent_back = (status_form is not None and status_form.is_bound) or journal_form is not None
+    return render(request, "cases/case_detail.html", context, status=400 if sent_back else 200)
 
 
 @case_view(CaseAction.VIEW)
@@ -417,7 +437,7 @@ def status_change_view(request: HttpRequest, access: CaseAccess) -> HttpResponse
         else:
             messages.success(request, _("Status är ändrad."))
             return redirect(access.case)
-    return _form_page(request, access, form, _("Ändra status"))
+    return _case_page(request, access, status_form=form)
 
 
 @case_view(CaseAction.EDIT)
@@ -469,7 +489,7 @@ def journal_create_view(request: HttpRequest, access: CaseAccess) -> HttpRespons
         )
         messages.success(request, _("Anteckningen är sparad."))
         return redirect(f"{access.case.get_absolute_url()}#journal")
-    return _form_page(request, access, form, _("Ny journalanteckning"))
+    return _case_page(request, access, journal_form=form)
 
 
 @case_view(CaseAction.ADD_THREAT_ASSESSMENT)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from avhopp.audit import audit_list
 from avhopp.models import AuditAction
-from avhopp.panels import Panel, register
+from avhopp.panels import Panel, PanelLink, register
 from cases.policy import CaseAccess, CaseAction
 from method.followup import anchor
 from method.policy import MethodAction, MethodPolicy
@@ -51,6 +52,13 @@ def _method_links(request: HttpRequest, _subject: Any) -> dict[str, Any] | None:
 
 
 def register_panels() -> None:
-    register("case_detail", Panel("method/case_panel.html", _case_method))
+    register(
+        "case_detail",
+        Panel(
+            "method/case_panel.html",
+            _case_method,
+            link=PanelLink("method", _("Metod och checklista")),
+        ),
+    )
     register("start", Panel("method/start_outcomes.html", _outcomes_due))
     register("start", Panel("method/start_links.html", _method_links))

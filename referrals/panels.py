@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from avhopp.audit import audit_list
 from avhopp.models import AuditAction
-from avhopp.panels import Panel, register
+from avhopp.panels import Panel, PanelLink, register
 from cases.audit_presentation import register_choice_words, register_reason_words
 from cases.policy import CaseAccess, CaseAction
 from referrals.models import Referral, ReferralStatus
@@ -51,7 +51,14 @@ def _days_since(referral: Referral, today: date) -> int | None:
 
 
 def register_panels() -> None:
-    register("case_detail", Panel("referrals/case_panel.html", _case_referrals))
+    register(
+        "case_detail",
+        Panel(
+            "referrals/case_panel.html",
+            _case_referrals,
+            link=PanelLink("referrals", _("Remisser")),
+        ),
+    )
     register("start", Panel("referrals/start_panel.html", _waiting))
 
 

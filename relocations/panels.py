@@ -7,7 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from avhopp.panels import Panel, register
+from avhopp.panels import Panel, PanelLink, register
 from cases.audit_presentation import register_choice_words, register_reason_words
 from cases.policy import CaseAccess
 from relocations.models import (
@@ -45,7 +45,14 @@ def _case_relocations(request: HttpRequest, access: CaseAccess) -> dict[str, Any
 
 def register_panels() -> None:
     register("start", Panel("relocations/start_panel.html", _waiting))
-    register("case_detail", Panel("relocations/case_panel.html", _case_relocations))
+    register(
+        "case_detail",
+        Panel(
+            "relocations/case_panel.html",
+            _case_relocations,
+            link=PanelLink("relocation", _("Omplacering")),
+        ),
+    )
 
 
 def register_log_words() -> None:

@@ -9,8 +9,9 @@ from typing import Any
 
 from django.db.models import Q
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
-from avhopp.panels import Panel, register
+from avhopp.panels import Panel, PanelLink, register
 from cases.audit_presentation import register_choice_words, register_gone_names
 from cases.policy import CaseAccess
 from retention.forms import ExtractForm
@@ -46,7 +47,14 @@ def _gone_names(
 
 
 def register_panels() -> None:
-    register("case_detail", Panel("retention/case_panel.html", _extracts))
+    register(
+        "case_detail",
+        Panel(
+            "retention/case_panel.html",
+            _extracts,
+            link=PanelLink("extracts", _("Utdrag för personen")),
+        ),
+    )
 
 
 def register_log_words() -> None:

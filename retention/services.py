@@ -42,6 +42,7 @@ from cases.models import (
     Individual,
     Intervention,
     JournalEntry,
+    JournalExtract,
     ThreatAssessment,
 )
 from method.models import (
@@ -317,6 +318,7 @@ def case_file_delete(*, case: Case, batch_size: int = BATCH_SIZE) -> None:
             Referral.objects.filter(case=case),
             Extract.objects.filter(case=case),
             Agreement.objects.filter(case=case),
+            JournalExtract.objects.filter(case=case),
         )
         for relative in queryset.exclude(document_path="").values_list("document_path", flat=True)
     ]
@@ -344,6 +346,7 @@ def case_file_delete(*, case: Case, batch_size: int = BATCH_SIZE) -> None:
         Placement.objects.filter(relocation__case=case),
         PlacementAgreement.objects.filter(relocation__case=case),
         Relocation.objects.filter(case=case),
+        JournalExtract.objects.filter(case=case),
         CaseShare.objects.filter(case=case),
         CoordinationAlert.objects.filter(case=case),
         CaseTeamMember.objects.filter(case=case),

@@ -49,6 +49,8 @@ from cases.models import (
     ConsentScope,
     Intervention,
     JournalEntry,
+    JournalExtract,
+    JournalExtractStatus,
     LegalBasis,
     ThreatAssessment,
 )
@@ -186,6 +188,20 @@ TABLE: dict[str, Expect] = {
     "cases:journal": Expect(
         None, GET, "200 R200 R200 403 403  403 403 403  404 404 404  404 404 404  LOGIN"
     ),
+    # The journal as a PDF: ordered by a reader of the journal, followed and downloaded by
+    # the reader who ordered it alone (the world's extract is the responsible worker's: the
+    # colleague and coordinator, past the reason, find none of theirs).
+    "cases:journal_extract_create": Expect(
+        None, POST, "405 R405 R405 403 403  403 403 403  404 404 404  404 404 404  LOGIN"
+    ),
+    **{
+        f"cases:{name}": Expect(
+            "journal_extract",
+            GET,
+            "200 R404 R404 403 403  403 403 403  404 404 404  404 404 404  LOGIN",
+        )
+        for name in ("journal_extract", "journal_extract_status", "journal_extract_download")
+    },
     "cases:threat_create": Expect(
         None, GET_POST, "403 403 403 403 403  200 403 403  404 404 404  404 404 404  LOGIN"
     ),
@@ -598,6 +614,7 @@ def world(
             "sampled_event": AuditEvent.objects.filter(case_id=case.pk).earliest("pk"),
             **retention_objects(case, worker),
             "research_extract": _extract(national_agency),
+            "journal_extract": _journal_extract(case, worker),
             "report": QuarterlyReport.objects.create(
                 agency=national_agency,
                 requested_by=UserFactory(agency=national_agency, role=Role.NATIONAL_COORDINATOR),
@@ -607,6 +624,18 @@ def world(
             **method,
         },
     )
+
+
+def _journal_extract(case: Case, worker: User) -> JournalExtract:
+    """A journal extract the responsible worker ordered, ready to download."""
+    extract = JournalExtract.objects.create(
+        case=case,
+        requested_by=worker,
+        status=JournalExtractStatus.READY,
+        document_path=f"journal/world-{case.pk}.pdf",
+    )
+    write_document(extract.document_path, b"%PDF-1.4\n% test journal extract\n")
+    return extract
 
 
 def _extract(national_agency: Agency) -> ExtractRequest:
@@ -696,6 +725,7 @@ def snapshot(case: Case) -> dict[str, Any]:
             Intervention.objects.filter(case=case).values_list("pk", "status", "goal")
         ),
         "journal": JournalEntry.objects.filter(case=case).count(),
+        "journal_extracts": JournalExtract.objects.filter(case=case).count(),
         "threats": ThreatAssessment.objects.filter(case=case).count(),
         "consents": list(
             Consent.objects.filter(individual=case.individual).values_list("pk", "withdrawn_at")

@@ -46,6 +46,22 @@ def _log_in(page: Page, user: User) -> Page:
     return page
 
 
+def open_form(page: Page | Locator, button: str) -> None:
+    """Open a form that waits behind its button on the case page (a <details> disclosure)."""
+    page.locator("summary").filter(has_text=re.compile(rf"^\s*{re.escape(button)}\s*$")).click()
+
+
+def change_status(page: Page, status: str, *, reason: str = "", end_reason: str = "") -> None:
+    """Through the case page's status form: opened, filled and sent."""
+    open_form(page, "Ändra status")
+    field(page, "Ny status").select_option(label=status)
+    if reason:
+        field(page, "Skäl").fill(reason)
+    if end_reason:
+        field(page, "Orsak").select_option(label=end_reason)
+    page.get_by_role("button", name="Spara ny status").click()
+
+
 def settle_required_steps(page: Page, *, waive: str = "") -> None:
     """Mark the required open steps of the case's current phase done through their pages
     (the first of them waived with `waive` as the reason, if given), back on the case page."""
@@ -107,7 +123,8 @@ def test_social_worker_registers_person_and_works_case(
     page.get_by_role("button", name="Spara", exact=True).click()
     page.wait_for_url(case_url)
 
-    # A journal note.
+    # A journal note, behind its button.
+    open_form(page, "Ny anteckning")
     field(page, "Anteckning").fill(note)
     page.get_by_role("button", name="Spara anteckning").click()
     page.wait_for_url(re.compile(r"/arenden/\d+/#journal$"))
@@ -116,8 +133,7 @@ def test_social_worker_registers_person_and_works_case(
     # steps done first (the method app's journey below walks the checklist itself).
     for step in ("Initial bedömning", "Utredning", "Insatser"):
         settle_required_steps(page)
-        field(page, "Ny status").select_option(label=step)
-        page.get_by_role("button", name="Ändra status").click()
+        change_status(page, step)
         expect(page.get_by_test_id("case-status")).to_have_text(step)
 
     expect(page.get_by_test_id("case-status")).to_have_text("Insatser")
@@ -574,14 +590,12 @@ def test_worker_walks_a_case_through_its_checklist_to_the_outcomes_at_follow_up(
     checklist = page.get_by_test_id("checklist")
     expect(checklist.locator("li.phase.current h3")).to_contain_text("Aktualisering")
 
-    field(page, "Ny status").select_option(label="Initial bedömning")
-    page.get_by_role("button", name="Ändra status").click()
+    change_status(page, "Initial bedömning")
     expect(page.get_by_test_id("case-status")).to_have_text("Initial bedömning")
     expect(checklist.locator("li.phase.current h3")).to_contain_text("4 obligatoriska steg kvar")
 
     # Held until the required steps are done or waived.
-    field(page, "Ny status").select_option(label="Utredning")
-    page.get_by_role("button", name="Ändra status").click()
+    change_status(page, "Utredning")
     expect(page.get_by_role("alert")).to_contain_text("Gemensamt möte med polisen")
     page.goto(case.get_absolute_url())
     settle_required_steps(page, waive="Polisen deltog per telefon")
@@ -589,16 +603,12 @@ def test_worker_walks_a_case_through_its_checklist_to_the_outcomes_at_follow_up(
 
     for status in ("Utredning", "Insatser", "Uppföljning"):
         settle_required_steps(page)
-        field(page, "Ny status").select_option(label=status)
-        page.get_by_role("button", name="Ändra status").click()
+        change_status(page, status)
         expect(page.get_by_test_id("case-status")).to_have_text(status)
     expect(page.get_by_test_id("decisions")).to_contain_text("Beslut om insatser")
 
     settle_required_steps(page)
-    field(page, "Ny status").select_option(label="Avslutad")
-    field(page, "Skäl").fill("Målen är nådda.")
-    field(page, "Orsak").select_option(label="Målen uppnådda")
-    page.get_by_role("button", name="Ändra status").click()
+    change_status(page, "Avslutad", reason="Målen är nådda.", end_reason="Målen uppnådda")
     expect(page.get_by_test_id("case-status")).to_have_text("Avslutad")
     expect(page.get_by_test_id("decisions")).to_contain_text("Avslut av ärende")
 
