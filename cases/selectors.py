@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import (
     BooleanField,
+    DateField,
     Exists,
     ExpressionWrapper,
     F,
@@ -16,7 +17,9 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    When,
 )
+from django.db.models import Case as SqlCase
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -192,6 +195,18 @@ SORTABLE = {
 }
 
 
+def _ordered(cases: QuerySet[Case], user: User, order: str) -> QuerySet[Case]:
+    fields = SORTABLE.get(order, SORTABLE[CaseFilters.order])
+    if order == "review":
+        # Never an oracle for review dates the user may not read: those cases sort as undated.
+        due, *rest = fields
+        readable = SqlCase(
+            When(CasePolicy.reads_threat_level(user), then=F(due)), output_field=DateField()
+        )
+        return cases.order_by(readable.asc(nulls_last=True), *rest)
+    return cases.order_by(*fields)
+
+
 def named(words: list[str]) -> Q:
     """Cases whose person's first or last name contains each word (the trigram index of
     migration 0003 serves it; callers filter by `cases_visible_to`)."""
@@ -236,7 +251,7 @@ def case_list(user: User, filters: CaseFilters) -> QuerySet[Case]:
         # Nor for interventions the user may not read.
         cases = cases.filter(CasePolicy.reads_interventions(user))
         cases = cases.filter(Exists(_overdue_follow_ups(today)))
-    return cases.order_by(*SORTABLE.get(filters.order, SORTABLE[CaseFilters.order]))
+    return _ordered(cases, user, filters.order)
 
 
 # A narrowed list up to this many cases is read in one query and paged in Python.

@@ -296,6 +296,33 @@ def test_case_list_filter_on_follow_ups_needs_the_interventions_scope(
     assert "Smal" in client.get(reverse("cases:list")).content.decode()
 
 
+def test_case_list_sorted_by_review_date_hides_the_dates_the_share_does_not_cover(
+    login: Callable[[User], Client],
+    make_case: Callable[..., Case],
+    worker: User,
+    prison_agency: Agency,
+    make_user: Callable[..., User],
+    share_with: Callable[..., Any],
+) -> None:
+    """The order itself would tell which case is reviewed first: cases whose threat the
+    reader may not read sort with the undated ones, after every readable date."""
+    narrow = make_case(worker, first_name="Smal")
+    later = make_case(worker, first_name="Sen")
+    sooner = make_case(worker, first_name="Tidig")
+    share_with(narrow, prison_agency, frozenset({ConsentScope.JOURNAL}))
+    for case in (later, sooner):
+        share_with(case, prison_agency, frozenset(ConsentScope))
+    _review_due(narrow, 1)
+    _review_due(sooner, 5)
+    _review_due(later, 9)
+    recipient = make_user(prison_agency, Role.COORDINATOR)
+    response = login(recipient).get(reverse("cases:list") + "?order=review")
+    assert list(response.context["page"].object_list) == [sooner, later, narrow]
+    # The owner reads every date, so its order is the dates'.
+    response = login(worker).get(reverse("cases:list") + "?order=review")
+    assert list(response.context["page"].object_list)[:3] == [narrow, sooner, later]
+
+
 # --- The agency admin -------------------------------------------------------------------------
 
 
