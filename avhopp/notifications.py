@@ -6,7 +6,6 @@ to the notification (which leads on, through the login, to the page it names).""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 
@@ -15,11 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from avhopp import mail
+from avhopp import jobs, mail
 from avhopp.models import Notification, NotificationKind, ReminderSent, User
 from avhopp.policy import NotificationAction, NotificationPolicy
-
-logger = logging.getLogger(__name__)
 
 
 def notify(
@@ -53,14 +50,9 @@ def users_of(agency_ids: Iterable[int | None], may: Callable[[User], bool]) -> l
 
 def enqueue_mail(notification_id: int) -> bool:
     """Publish the mail's job. With the broker down it stays owed, for the requeuer."""
-    from avhopp.tasks import send_notification_mail
+    from avhopp.tasks import send_notification_mail  # the tasks import this module
 
-    try:
-        send_notification_mail.delay(notification_id)
-    except Exception:  # a broker or mail outage must never fail the request that notified
-        logger.warning("notification mail %s left for the requeuer", notification_id)
-        return False
-    return True
+    return jobs.publish(send_notification_mail, notification_id)
 
 
 def notification_mail_send(*, notification_id: int) -> None:

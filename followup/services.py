@@ -4,7 +4,6 @@ their progress stored for the page to poll."""
 
 from __future__ import annotations
 
-import logging
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -14,6 +13,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from avhopp import jobs
 from avhopp.audit import audit_record
 from avhopp.models import AuditAction
 from avhopp.pdf import render_pdf
@@ -25,8 +25,6 @@ from followup.selectors import Period, statistics
 
 if TYPE_CHECKING:
     from avhopp.models import User
-
-logger = logging.getLogger(__name__)
 
 
 def quarter_period(year: int, quarter: int) -> Period:
@@ -49,25 +47,16 @@ def report_order(*, by: User, year: int, quarter: int) -> QuarterlyReport:
 
 
 def enqueue_report(report_id: int) -> bool:
-    from followup.tasks import generate_report
+    from followup.tasks import generate_report  # the tasks import this module
 
-    try:
-        generate_report.delay(report_id)
-    except Exception:  # a broker outage must never fail the order
-        logger.warning("broker unavailable; report %s left queued", report_id, exc_info=True)
-        return False
-    return True
+    return jobs.publish(generate_report, report_id)
 
 
 def reports_requeue_stale(*, older_than: timedelta = timedelta(minutes=5)) -> int:
-    stale = QuarterlyReport.objects.filter(
-        status__in=PENDING_REPORT, queued_at__lt=timezone.now() - older_than
-    ).values_list("pk", flat=True)[:100]
-    requeued = 0
-    for report_id in list(stale):
-        QuarterlyReport.objects.filter(pk=report_id).update(queued_at=timezone.now())
-        requeued += enqueue_report(report_id)
-    return requeued
+    from followup.tasks import generate_report
+
+    owed = QuarterlyReport.objects.filter(status__in=PENDING_REPORT)
+    return jobs.requeue_stale(owed, task=generate_report, older_than=older_than, limit=100)
 
 
 def _progress(report_id: int, percent: int, **fields: object) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, time, timedelta
@@ -14,6 +13,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from avhopp import jobs
 from avhopp.audit import audit_record
 from avhopp.models import Agency, AgencyKind, AuditAction
 from cases import services as case_services
@@ -45,8 +45,6 @@ from method.policy import DelegationPolicy, MethodAction, MethodPolicy
 
 if TYPE_CHECKING:
     from avhopp.models import User
-
-logger = logging.getLogger(__name__)
 
 
 # --- Checklists on cases ----------------------------------------------------------------------
@@ -471,25 +469,16 @@ def _check_entry(
 def enqueue_agreement(agreement_id: int) -> bool:
     """Publish the PDF's job. With the broker down the periodic requeue publishes it later
     (agreements_requeue_stale)."""
-    from method.tasks import generate_agreement
+    from method.tasks import generate_agreement  # the tasks import this module
 
-    try:
-        generate_agreement.delay(agreement_id)
-    except Exception:  # a broker outage must never fail the write
-        logger.warning("broker unavailable; agreement %s left queued", agreement_id)
-        return False
-    return True
+    return jobs.publish(generate_agreement, agreement_id)
 
 
 def agreements_requeue_stale(*, older_than: timedelta = timedelta(minutes=2)) -> int:
-    stale = Agreement.objects.filter(
-        generated_at__isnull=True, queued_at__lt=timezone.now() - older_than
-    )
-    requeued = 0
-    for agreement_id in list(stale.values_list("pk", flat=True)[:500]):
-        Agreement.objects.filter(pk=agreement_id).update(queued_at=timezone.now())
-        requeued += enqueue_agreement(agreement_id)
-    return requeued
+    from method.tasks import generate_agreement
+
+    owed = Agreement.objects.filter(generated_at__isnull=True)
+    return jobs.requeue_stale(owed, task=generate_agreement, older_than=older_than)
 
 
 # --- Outcomes at follow-up -----------------------------------------------------------------------

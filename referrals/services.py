@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import logging
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -16,6 +15,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from avhopp import jobs
 from avhopp.audit import audit_record
 from avhopp.models import AuditAction, NotificationKind
 from avhopp.notifications import notify, users_of
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from avhopp.models import Agency, User
     from cases.models import Consent
 
-logger = logging.getLogger(__name__)
 
 SECTION_SCOPES = {
     "include_interventions": ConsentScope.INTERVENTIONS,
@@ -150,14 +149,9 @@ def _queue(referral: Referral) -> None:
 
 def enqueue_generation(referral_id: int) -> bool:
     """Publish the job. With the broker down, the referral stays queued for the requeuer."""
-    from referrals.tasks import generate_document
+    from referrals.tasks import generate_document  # the tasks import this module
 
-    try:
-        generate_document.delay(referral_id)
-    except Exception:  # a broker outage must never lose the referral or fail the request
-        logger.warning("broker unavailable; referral %s left queued", referral_id, exc_info=True)
-        return False
-    return True
+    return jobs.publish(generate_document, referral_id)
 
 
 @transaction.atomic
@@ -178,17 +172,10 @@ def referral_retry(*, referral: Referral, by: User) -> None:
 
 def referrals_requeue_stale(*, older_than: timedelta = timedelta(minutes=2)) -> int:
     """Re-publish referrals stuck in the queue (broker was down, or a worker vanished)."""
-    cutoff = timezone.now() - older_than
-    stale = list(
-        Referral.objects.filter(
-            status__in=[ReferralStatus.QUEUED, ReferralStatus.GENERATING], queued_at__lt=cutoff
-        ).values_list("pk", flat=True)[:500]
-    )
-    requeued = 0
-    for referral_id in stale:
-        Referral.objects.filter(pk=referral_id).update(queued_at=timezone.now())
-        requeued += enqueue_generation(referral_id)
-    return requeued
+    from referrals.tasks import generate_document
+
+    owed = Referral.objects.filter(status__in=[ReferralStatus.QUEUED, ReferralStatus.GENERATING])
+    return jobs.requeue_stale(owed, task=generate_document, older_than=older_than)
 
 
 def document_filename(referral: Referral) -> str:

@@ -4,7 +4,6 @@ municipalities accepting at once leave one consistent state, and the loser a mes
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
@@ -16,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from avhopp import jobs
 from avhopp.models import Agency, AgencyKind, AuditAction, NotificationKind
 from avhopp.notifications import notify, users_of
 from cases import hooks as case_hooks
@@ -44,7 +44,6 @@ from relocations.policy import RelocationAction, RelocationPolicy
 if TYPE_CHECKING:
     from avhopp.models import User
 
-logger = logging.getLogger(__name__)
 
 MAX_CANDIDATES = 3
 
@@ -341,29 +340,20 @@ def placement_record(
 def enqueue_agreement(relocation_id: int) -> bool:
     """Publish the agreement's job. With the broker down the periodic requeue publishes it
     later (agreements_requeue_stale)."""
-    from relocations.tasks import generate_agreement
+    from relocations.tasks import generate_agreement  # the tasks import this module
 
-    try:
-        generate_agreement.delay(relocation_id)
-    except Exception:  # a broker outage must never fail the step
-        logger.warning("broker unavailable; agreement %s left queued", relocation_id)
-        return False
-    return True
+    return jobs.publish(generate_agreement, relocation_id)
 
 
 def agreements_requeue_stale(*, older_than: timedelta = timedelta(minutes=2)) -> int:
     """Re-publish agreements queued long ago and never made (the broker was down, or a
     worker vanished)."""
-    stale = PlacementAgreement.objects.filter(
-        generated_at__isnull=True, queued_at__lt=timezone.now() - older_than
+    from relocations.tasks import generate_agreement
+
+    owed = PlacementAgreement.objects.filter(generated_at__isnull=True)
+    return jobs.requeue_stale(
+        owed, task=generate_agreement, older_than=older_than, key="relocation_id"
     )
-    requeued = 0
-    for relocation_id in list(stale.values_list("relocation_id", flat=True)[:500]):
-        PlacementAgreement.objects.filter(relocation_id=relocation_id).update(
-            queued_at=timezone.now()
-        )
-        requeued += enqueue_agreement(relocation_id)
-    return requeued
 
 
 @transaction.atomic

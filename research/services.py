@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import logging
 import re
 import secrets
 from datetime import timedelta
@@ -17,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
+from avhopp import jobs
 from avhopp.audit import audit_record
 from avhopp.models import Agency, AgencyKind, AuditAction
 from avhopp.storage import write_document
@@ -35,7 +35,6 @@ from research.policy import ExtractAction, ExtractPolicy
 if TYPE_CHECKING:
     from avhopp.models import User
 
-logger = logging.getLogger(__name__)
 
 LINK_LIFETIME = timedelta(hours=24)
 FORMATS = {
@@ -124,25 +123,16 @@ def extract_decide(*, extract: ExtractRequest, by: User, approve: bool, reason: 
 
 def enqueue_build(extract_id: int) -> bool:
     """Publish the job. With the broker down, the extract stays queued for the requeuer."""
-    from research.tasks import build_extract
+    from research.tasks import build_extract  # the tasks import this module
 
-    try:
-        build_extract.delay(extract_id)
-    except Exception:  # a broker outage must never fail the decision
-        logger.warning("broker unavailable; extract %s left queued", extract_id, exc_info=True)
-        return False
-    return True
+    return jobs.publish(build_extract, extract_id)
 
 
 def extracts_requeue_stale(*, older_than: timedelta = timedelta(minutes=5)) -> int:
-    stale = ExtractRequest.objects.filter(
-        status__in=PENDING, queued_at__lt=timezone.now() - older_than
-    ).values_list("pk", flat=True)[:100]
-    requeued = 0
-    for extract_id in list(stale):
-        ExtractRequest.objects.filter(pk=extract_id).update(queued_at=timezone.now())
-        requeued += enqueue_build(extract_id)
-    return requeued
+    from research.tasks import build_extract
+
+    owed = ExtractRequest.objects.filter(status__in=PENDING)
+    return jobs.requeue_stale(owed, task=build_extract, older_than=older_than, limit=100)
 
 
 def _progress(extract_id: int, percent: int, **fields: object) -> None:

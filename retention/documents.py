@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -18,6 +17,7 @@ from django.utils import timezone, translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+from avhopp import jobs
 from avhopp.audit import audit_record
 from avhopp.models import AuditAction, AuditEvent, User
 from avhopp.pdf import render_pdf
@@ -32,7 +32,6 @@ from retention.policy import ExtractAction, ExtractPolicy
 if TYPE_CHECKING:
     from retention.models import DocumentFields
 
-logger = logging.getLogger(__name__)
 
 # PDF/A-3b: the archival profile WeasyPrint writes (fonts embedded, colour profile included).
 ARCHIVE_PDF_VARIANT = "pdf/a-3b"
@@ -177,14 +176,11 @@ def extract_request(*, case: Case, by: User, kind: str, identity_checked: str) -
     return extract
 
 
-def enqueue(task_name: str, object_id: int) -> None:
+def enqueue(task_name: str, object_id: int) -> bool:
     """Publish a retention task by name (after commit, by the caller)."""
-    from retention import tasks
+    from retention import tasks  # the tasks import this module
 
-    try:
-        getattr(tasks, task_name).delay(object_id)
-    except Exception:  # the broker down: the document stays queued, the request succeeds
-        logger.warning("broker unavailable; %s(%s) not queued", task_name, object_id, exc_info=True)
+    return jobs.publish(getattr(tasks, task_name), object_id)
 
 
 def extract_render(*, extract_id: int) -> None:

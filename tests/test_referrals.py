@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import re
 import socket
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,7 +24,6 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from avhopp import pdf
-from avhopp.celery import app as celery_app
 from avhopp.models import Agency, AuditAction, AuditEvent, User
 from avhopp.storage import read_document
 from cases import services as case_services
@@ -46,13 +43,13 @@ from referrals.models import DocumentKind, Referral, ReferralStatus
 from referrals.selectors import referrals_of_case, referrals_visible_to
 from referrals.tasks import generate_document
 from tests.support import assess_threat, send_referral
+from tests.worker_support import DEAD_BROKER, broker_at, take_queued
 
 # Every test writes its documents to a folder of its own.
 pytestmark = pytest.mark.usefixtures("doc_root")
 
 # Captured before any test patches it: the broker test needs the real publisher.
 REAL_ENQUEUE = services.enqueue_generation
-DEAD_BROKER = "redis://127.0.0.1:9/0"  # the discard port: nothing listens there
 
 CONTACT = "Karin Kontakt, 08-555 123 45"
 CONSENT_REF = "SAMTYCKE-2024-0117"
@@ -741,42 +738,6 @@ def test_render_is_idempotent(
 # --- Broker outage ----------------------------------------------------------------------------
 
 
-def _point_broker_at(url: str) -> None:
-    # The app caches its connection and producer pools (keyed by URL in kombu's registry):
-    # drop the app's references so the next publish builds them for `url`.
-    celery_app.conf.broker_url = url
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-
-
-@contextmanager
-def broker_at(url: str) -> Iterator[None]:
-    previous = celery_app.conf.broker_url
-    _point_broker_at(url)
-    try:
-        yield
-    finally:
-        _point_broker_at(previous)
-
-
-def _take_published(referral_id: int) -> int:
-    """Remove our generate_document messages from the real queue; return how many."""
-    import redis
-
-    client = redis.Redis.from_url(django_settings.REDIS_URL)
-    found = 0
-    try:
-        for raw in client.lrange("celery", 0, -1):
-            headers = json.loads(raw).get("headers", {})
-            if headers.get("task") == generate_document.name and headers.get("argsrepr") == (
-                f"({referral_id},)"
-            ):
-                found += client.lrem("celery", 1, raw)
-    finally:
-        client.close()
-    return found
-
-
 @pytest.mark.services
 @pytest.mark.skipif(not django_settings.REDIS_URL, reason="needs the Redis broker")
 @pytest.mark.django_db(transaction=True)
@@ -799,13 +760,13 @@ def test_broker_down_at_submit_keeps_the_referral_queued(
     assert response["Location"] == referral.get_absolute_url()
     assert referral.status == ReferralStatus.QUEUED
     assert referral.queued_at is not None
-    assert _take_published(referral.pk) == 0
+    assert take_queued(generate_document.name, {referral.pk}) == 0
 
     # The broker is back: the requeuer publishes what was left behind.
     try:
         assert services.referrals_requeue_stale(older_than=timedelta(0)) == 1
     finally:
-        published = _take_published(referral.pk)
+        published = take_queued(generate_document.name, {referral.pk})
     assert published == 1
     referral = render(referral)
     assert referral.status == ReferralStatus.READY

@@ -9,6 +9,8 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -17,6 +19,7 @@ from django.conf import settings
 from django.db import connection
 from pypdf import PdfReader
 
+from avhopp.celery import app as celery_app
 from tests.support import REPO, WORKER_ARGS, stop_processes
 
 DEADLINE = 60.0
@@ -61,6 +64,28 @@ def worker_database_url() -> str:
     return f"postgres://{auth}@{config['HOST'] or '127.0.0.1'}:{config['PORT'] or 5432}/{name}"
 
 
+DEAD_BROKER = "redis://127.0.0.1:9/0"  # the discard port: nothing listens there
+
+
+def _point_broker_at(url: str) -> None:
+    # The app caches its connection and producer pools (keyed by URL in kombu's registry):
+    # drop the app's references so the next publish builds them for `url`.
+    celery_app.conf.broker_url = url
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+@contextmanager
+def broker_at(url: str) -> Iterator[None]:
+    """Publish to `url` meanwhile (DEAD_BROKER: a broker outage, for real)."""
+    previous = celery_app.conf.broker_url
+    _point_broker_at(url)
+    try:
+        yield
+    finally:
+        _point_broker_at(previous)
+
+
 def _ours(message: dict, task: str, ids: set[int]) -> bool:
     headers = message.get("headers", {})
     return headers.get("task") == task and headers.get("argsrepr") in {f"({pk},)" for pk in ids}
@@ -81,16 +106,30 @@ def unacked_of(task: str, ids: set[int]) -> list[bytes]:
         client.close()
 
 
+def take_queued(task: str, ids: set[int]) -> int:
+    """Remove the queued (not yet taken) `task` jobs for these ids from Redis; answer how
+    many there were."""
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    try:
+        return sum(
+            client.lrem("celery", 0, raw)
+            for raw in client.lrange("celery", 0, -1)
+            if _ours(json.loads(raw), task, ids)
+        )
+    finally:
+        client.close()
+
+
 def forget_jobs_of(task: str, ids: set[int]) -> None:
     """Drop queued and unacked `task` jobs for these ids from Redis, so nothing of a test is
     redelivered to anyone else later."""
     import redis
 
+    take_queued(task, ids)
     client = redis.Redis.from_url(settings.REDIS_URL)
     try:
-        for raw in client.lrange("celery", 0, -1):
-            if _ours(json.loads(raw), task, ids):
-                client.lrem("celery", 0, raw)
         for tag in unacked_of(task, ids):
             client.hdel("unacked", tag)
             client.zrem("unacked_index", tag)
