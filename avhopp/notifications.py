@@ -7,9 +7,12 @@ to the notification (which leads on, through the login, to the page it names).""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -95,6 +98,31 @@ def notification_mails_requeue_stale(
         created_at__gte=now - within,
     )
     return sum(enqueue_mail(pk) for pk in list(owed.values_list("pk", flat=True)[:500]))
+
+
+def notifications_prune(*, now: datetime | None = None, batch: int = 1000) -> int:
+    """Delete what has served, in batches: notifications read AVHOPP_NOTIFICATION_READ_DAYS
+    ago, any AVHOPP_NOTIFICATION_DAYS old (a link into a case, kind and date are a trace of
+    it, kept no longer than useful), and the claims of reminders due before yesterday (a run
+    reads claims from its own day on). The number of notifications deleted."""
+    now = now or timezone.now()
+    served = Notification.objects.filter(
+        Q(read_at__lt=now - timedelta(days=settings.AVHOPP_NOTIFICATION_READ_DAYS))
+        | Q(created_at__lt=now - timedelta(days=settings.AVHOPP_NOTIFICATION_DAYS))
+    )
+    deleted = _delete_in_batches(served, batch)
+    yesterday = timezone.localdate(now) - timedelta(days=1)
+    _delete_in_batches(ReminderSent.objects.filter(due_on__lt=yesterday), batch)
+    return deleted
+
+
+def _delete_in_batches(rows: QuerySet[Any], batch: int) -> int:
+    """Short transactions, whatever piled up: a long delete would hold its locks against the
+    header's count and the reminders' claims."""
+    deleted = 0
+    while ids := list(rows.values_list("pk", flat=True)[:batch]):
+        deleted += rows.model.objects.filter(pk__in=ids).delete()[0]
+    return deleted
 
 
 def notification_open(*, notification: Notification, by: User) -> str:

@@ -526,6 +526,9 @@ PASSWORD_RESET_TIMEOUT = AVHOPP_INVITATION_HOURS * 3600
 # interventions' follow-ups due within this many days, and consents running out.
 AVHOPP_REMINDER_DAYS = env_int("AVHOPP_REMINDER_DAYS", 14, minimum=1)
 AVHOPP_CONSENT_REMINDER_DAYS = env_int("AVHOPP_CONSENT_REMINDER_DAYS", 30, minimum=1)
+# Notifications are pruned daily: read ones after this many days, any after the second.
+AVHOPP_NOTIFICATION_READ_DAYS = env_int("AVHOPP_NOTIFICATION_READ_DAYS", 30, minimum=1)
+AVHOPP_NOTIFICATION_DAYS = env_int("AVHOPP_NOTIFICATION_DAYS", 180, minimum=1)
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://")):
@@ -579,6 +582,10 @@ CELERY_BEAT_SCHEDULE = {
     "send-reminders": {
         "task": "cases.tasks.send_reminders",
         "schedule": crontab(hour=6, minute=45),
+    },
+    "prune-notifications": {
+        "task": "avhopp.tasks.prune_notifications",
+        "schedule": crontab(hour=3, minute=15),
     },
     "requeue-journal-extracts": {"task": "cases.tasks.requeue_journal_extracts", "schedule": 120.0},
 }

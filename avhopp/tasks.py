@@ -79,6 +79,11 @@ def requeue_notification_mails() -> int:
     return notifications.notification_mails_requeue_stale()
 
 
+@shared_task(name="avhopp.tasks.prune_notifications")
+def prune_notifications() -> int:
+    return notifications.notifications_prune()
+
+
 @shared_task(name="avhopp.tasks.send_invitation", **MAIL_TASK)
 def send_invitation(user_id: int) -> None:
     services.invitation_mail_send(user_id=user_id)

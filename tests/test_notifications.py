@@ -16,7 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from avhopp import notifications
-from avhopp.models import Notification, NotificationKind, User
+from avhopp.celery import app as celery_app
+from avhopp.models import Notification, NotificationKind, ReminderSent, User
 from avhopp.notifications import notify
 from cases.models import Case
 from tests.access_support import count_queries
@@ -249,3 +250,48 @@ def test_list_page_queries_are_pinned(
     )
     many = count_queries(client, url)
     assert few == many == 6
+
+
+# --- Pruning --------------------------------------------------------------------------------
+
+
+def test_pruning_deletes_what_has_served_and_keeps_what_may_still_be_wanted(
+    worker: User, coordinator: User, case: Case, settings: Any
+) -> None:
+    settings.AVHOPP_NOTIFICATION_READ_DAYS = 30
+    settings.AVHOPP_NOTIFICATION_DAYS = 180
+    now = timezone.now()
+    kept, read_long_ago, read_lately, very_old_unread, other_users = (
+        notify(users=[user], kind=KIND, url=case.get_absolute_url())[0]
+        for user in (worker, worker, worker, worker, coordinator)
+    )
+    ages = {
+        read_long_ago.pk: {"created_at": now - timedelta(days=60), "read_at": now - timedelta(31)},
+        read_lately.pk: {"created_at": now - timedelta(days=60), "read_at": now - timedelta(29)},
+        very_old_unread.pk: {"created_at": now - timedelta(days=181)},
+        other_users.pk: {"created_at": now - timedelta(days=179)},
+    }
+    for pk, fields in ages.items():
+        Notification.objects.filter(pk=pk).update(**fields)
+    today = timezone.localdate()
+    for days in (-3, -1, 0, 5):
+        ReminderSent.objects.create(subject="follow_up:1", due_on=today + timedelta(days=days))
+
+    assert notifications.notifications_prune(now=now, batch=1) == 2
+
+    remaining = set(Notification.objects.values_list("pk", flat=True))
+    assert remaining == {kept.pk, read_lately.pk, other_users.pk}
+    # A claim for yesterday stays, for a run that began before midnight.
+    assert sorted(ReminderSent.objects.values_list("due_on", flat=True)) == [
+        today + timedelta(days=days) for days in (-1, 0, 5)
+    ]
+    assert notifications.notifications_prune(now=now) == 0
+
+
+def test_the_daily_beat_job_prunes(settings: Any, worker: User, case: Case) -> None:
+    settings.AVHOPP_NOTIFICATION_DAYS = 1
+    old = notify(users=[worker], kind=KIND, url=case.get_absolute_url())[0]
+    Notification.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=2))
+    task = celery_app.tasks[settings.CELERY_BEAT_SCHEDULE["prune-notifications"]["task"]]
+    assert task.apply().get() == 1
+    assert not Notification.objects.exists()
