@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from pathlib import Path
 
 from django.conf import settings
+from django.http import FileResponse
 
 
 def document_path(relative: str) -> Path:
@@ -31,3 +33,23 @@ def write_document(relative: str, content: bytes) -> None:
 
 def read_document(relative: str) -> bytes:
     return document_path(relative).read_bytes()
+
+
+def document_response(
+    relative: str,
+    *,
+    filename: str,
+    content_type: str = "application/pdf",
+    as_attachment: bool = True,
+) -> FileResponse:
+    """A stored document as the answer to a request its view has checked and logged. Marked
+    no-store here as well as by the session middleware: of all answers, a document is the
+    copy most worth keeping out of a browser's cache."""
+    response = FileResponse(
+        io.BytesIO(read_document(relative)),
+        as_attachment=as_attachment,
+        filename=filename,
+        content_type=content_type,
+    )
+    response["Cache-Control"] = "no-store"
+    return response

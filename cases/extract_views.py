@@ -3,9 +3,7 @@ downloaded by the reader who ordered it."""
 
 from __future__ import annotations
 
-import io
-
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -13,7 +11,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from avhopp.audit import audit_event
 from avhopp.models import AuditAction
-from avhopp.storage import read_document
+from avhopp.storage import document_response
 from cases import services
 from cases.checkpoint import audit_case_page, case_view
 from cases.policy import CaseAccess, CaseAction
@@ -67,11 +65,6 @@ def journal_extract_download_view(
             )
         ],
     )
-    response = FileResponse(
-        io.BytesIO(read_document(extract.document_path)),
-        as_attachment=True,
-        filename=f"{access.case.reference}-journal-{extract.pk}.pdf",
-        content_type="application/pdf",
+    return document_response(
+        extract.document_path, filename=f"{access.case.reference}-journal-{extract.pk}.pdf"
     )
-    response["Cache-Control"] = "no-store"
-    return response

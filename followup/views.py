@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import io
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -16,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from avhopp.audit import audit_record
 from avhopp.models import AuditAction
-from avhopp.storage import read_document
+from avhopp.storage import document_response
 from followup import services
 from followup.forms import PeriodForm, ReportForm
 from followup.policy import StatisticsAction, StatisticsPolicy
@@ -124,11 +122,6 @@ def report_download_view(request: HttpRequest, pk: int) -> HttpResponse:
     if not report.document_path:
         return HttpResponse(_("Rapporten är inte klar."), status=409)
     audit_record(actor=request.user, action=AuditAction.REPORT_DOWNLOAD, obj=report)
-    response = FileResponse(
-        io.BytesIO(read_document(report.document_path)),
-        as_attachment=True,
-        filename=f"kvartalsrapport-{report.year}-Q{report.quarter}.pdf",
-        content_type="application/pdf",
+    return document_response(
+        report.document_path, filename=f"kvartalsrapport-{report.year}-Q{report.quarter}.pdf"
     )
-    response["Cache-Control"] = "no-store"
-    return response

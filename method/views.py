@@ -3,12 +3,10 @@ Case pages pass the checkpoint (cases.checkpoint); the others ask method.policy.
 
 from __future__ import annotations
 
-import io
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from avhopp.audit import audit_record
 from avhopp.models import AuditAction
-from avhopp.storage import read_document
+from avhopp.storage import document_response
 from cases.checkpoint import case_view
 from cases.policy import CaseAccess, CaseAction
 from method import services
@@ -301,14 +299,9 @@ def agreement_pdf_view(request: HttpRequest, access: CaseAccess, pk: int) -> Htt
         obj=agreement,
         case_id=access.case.pk,
     )
-    response = FileResponse(
-        io.BytesIO(read_document(agreement.document_path)),
-        as_attachment=True,
-        filename=f"{access.case.reference}-overenskommelse.pdf",
-        content_type="application/pdf",
+    return document_response(
+        agreement.document_path, filename=f"{access.case.reference}-overenskommelse.pdf"
     )
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 @never_cache

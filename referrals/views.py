@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from functools import partial
 
@@ -11,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -21,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from avhopp.audit import audit_list, audit_record
 from avhopp.database import planned_for_values
 from avhopp.models import AuditAction
-from avhopp.storage import read_document
+from avhopp.storage import document_response
 from cases.checkpoint import case_view, outside_reason_redirect
 from cases.policy import CaseAccess, CaseAction
 from referrals import services
@@ -144,14 +143,9 @@ def _document(request: HttpRequest, referral: Referral, *, as_attachment: bool) 
         case_id=referral.case_id,
         reason="" if as_attachment else "preview",
     )
-    response = FileResponse(
-        io.BytesIO(read_document(referral.document_path)),
-        as_attachment=as_attachment,
-        filename=f"{referral.reference}.pdf",
-        content_type="application/pdf",
+    return document_response(
+        referral.document_path, filename=f"{referral.reference}.pdf", as_attachment=as_attachment
     )
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 @require_POST

@@ -3,7 +3,6 @@ steps the reader may take now, a POST view per step, the agreement and the overv
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -12,7 +11,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -21,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from avhopp.audit import audit_record
 from avhopp.models import AuditAction
-from avhopp.storage import read_document
+from avhopp.storage import document_response
 from cases.checkpoint import case_view, outside_reason_redirect
 from cases.masking import shown_identity
 from cases.policy import CaseAccess, CaseAction
@@ -346,14 +345,10 @@ def agreement_view(request: HttpRequest, pk: int) -> HttpResponse:
         relocation=relocation,
         reason="agreement:full" if full else "agreement:sending",
     )
-    response = FileResponse(
-        io.BytesIO(read_document(agreement.full_path if full else agreement.sending_path)),
-        as_attachment=True,
+    return document_response(
+        agreement.full_path if full else agreement.sending_path,
         filename=f"{relocation.reference}-avtal.pdf",
-        content_type="application/pdf",
     )
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 @login_required

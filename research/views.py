@@ -3,12 +3,10 @@ decisions, and the build's progress."""
 
 from __future__ import annotations
 
-import io
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from avhopp.audit import audit_record
 from avhopp.models import AuditAction
-from avhopp.storage import read_document
+from avhopp.storage import document_response
 from research import services
 from research.forms import DecisionForm, ExtractRequestForm
 from research.policy import ExtractAction, ExtractPolicy
@@ -118,11 +116,8 @@ def download_view(request: HttpRequest, pk: int) -> HttpResponse:
     audit_record(
         actor=request.user, action=AuditAction.RESEARCH_EXTRACT_DOWNLOAD, obj=extract, reason=kind
     )
-    response = FileResponse(
-        io.BytesIO(read_document(services.document_name(extract, kind))),
-        as_attachment=True,
+    return document_response(
+        services.document_name(extract, kind),
         filename=f"{extract.reference}.{services.EXTENSIONS[kind]}",
         content_type=services.FORMATS[kind],
     )
-    response["Cache-Control"] = "no-store"
-    return response
