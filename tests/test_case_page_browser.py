@@ -29,9 +29,16 @@ def _scroll_width(page: Page) -> int:
     return page.evaluate("document.scrollingElement.scrollWidth")
 
 
-def _full_case(case: Case, worker: User, officer: User, police: Agency, share_with: Any) -> None:
+@pytest.fixture
+def full_case(
+    case: Case,
+    worker: User,
+    officer: User,
+    police_agency: Agency,
+    share_with: Callable[..., CaseShare],
+) -> Case:
     """A case with something in every section, long words and wide tables included."""
-    share_with(case, police)
+    share_with(case, police_agency)
     services.case_update(case=case, by=worker, motivation_notes=f"Vill bort. {LONG_WORD}")
     for kind, provider in (("emergency_housing", "Stiftelsen Skyddat Hem"), ("work", LONG_WORD)):
         services.intervention_create(
@@ -52,6 +59,7 @@ def _full_case(case: Case, worker: User, officer: User, police: Agency, share_wi
         details="Källan uppger en plan.",
         next_review_date=timezone.localdate() + timedelta(days=45),
     )
+    return case
 
 
 def _section_order(page: Page) -> list[str]:
@@ -66,13 +74,11 @@ def _section_order(page: Page) -> list[str]:
 def test_the_case_page_on_a_phone_with_its_forms_behind_buttons(
     page: Page,
     browser_login: Callable[[User], Page],
-    case: Case,
+    full_case: Case,
     worker: User,
-    officer: User,
     police_agency: Agency,
-    share_with: Callable[..., CaseShare],
 ) -> None:
-    _full_case(case, worker, officer, police_agency, share_with)
+    case = full_case
     page.set_viewport_size(PHONE)
     browser_login(worker)
     page.goto(case.get_absolute_url())
@@ -121,13 +127,10 @@ def test_the_case_page_on_a_phone_with_its_forms_behind_buttons(
 def test_the_printed_case_has_every_section_and_no_navigation_or_forms(
     page: Page,
     browser_login: Callable[[User], Page],
-    case: Case,
+    full_case: Case,
     worker: User,
-    officer: User,
-    police_agency: Agency,
-    share_with: Callable[..., CaseShare],
 ) -> None:
-    _full_case(case, worker, officer, police_agency, share_with)
+    case = full_case
     browser_login(worker)
     page.goto(case.get_absolute_url())
     anchors = _section_order(page)
@@ -158,13 +161,10 @@ def test_the_printed_case_has_every_section_and_no_navigation_or_forms(
 def test_the_police_see_the_threat_section_first(
     page: Page,
     browser_login: Callable[[User], Page],
-    case: Case,
-    worker: User,
+    full_case: Case,
     officer: User,
-    police_agency: Agency,
-    share_with: Callable[..., CaseShare],
 ) -> None:
-    _full_case(case, worker, officer, police_agency, share_with)
+    case = full_case
     page.set_viewport_size(PHONE)
     browser_login(officer)
     page.goto(case.get_absolute_url())
