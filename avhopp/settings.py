@@ -580,6 +580,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cases.tasks.send_reminders",
         "schedule": crontab(hour=6, minute=45),
     },
+    "send-outcome-reminders": {
+        "task": "method.tasks.send_outcome_reminders",
+        "schedule": crontab(hour=6, minute=50),
+    },
     "requeue-journal-extracts": {"task": "cases.tasks.requeue_journal_extracts", "schedule": 120.0},
 }
 
