@@ -504,6 +504,7 @@ class NotificationKind(models.TextChoices):
     FOLLOW_UP_DUE = "follow_up_due", _("En insats ska snart följas upp")
     CONSENT_EXPIRING = "consent_expiring", _("Ett samtycke går snart ut")
     RELOCATION_STEP = "relocation_step", _("Ett steg i en omplacering väntar på dig")
+    OUTCOMES_DUE = "outcomes_due", _("Resultat vid uppföljning ska snart registreras")
 
 
 class Notification(models.Model):

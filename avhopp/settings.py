@@ -583,6 +583,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cases.tasks.send_reminders",
         "schedule": crontab(hour=6, minute=45),
     },
+    "send-outcome-reminders": {
+        "task": "method.tasks.send_outcome_reminders",
+        "schedule": crontab(hour=6, minute=50),
+    },
     "prune-notifications": {
         "task": "avhopp.tasks.prune_notifications",
         "schedule": crontab(hour=3, minute=15),

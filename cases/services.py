@@ -829,7 +829,7 @@ def _due_reminders(today: date) -> Iterator[Reminder]:
             intervention.follow_up_date,
             NotificationKind.FOLLOW_UP_DUE,
             case,
-            lambda case=case: _responsible(case, CaseAction.EDIT),
+            lambda case=case: responsible_recipients(case, CaseAction.EDIT),
         )
     consent_soon = today + timedelta(days=settings.AVHOPP_CONSENT_REMINDER_DAYS)
     consents = Consent.objects.filter(
@@ -863,10 +863,12 @@ def _threat_reviewers(case: Case) -> list[User]:
     police = users_of(
         [case.owning_agency_id, *shared_with], _may(case, CaseAction.ADD_THREAT_ASSESSMENT)
     )
-    return [*police, *_responsible(case, CaseAction.READ_THREAT_LEVEL)]
+    return [*police, *responsible_recipients(case, CaseAction.READ_THREAT_LEVEL)]
 
 
-def _responsible(case: Case, action: CaseAction) -> list[User]:
+def responsible_recipients(case: Case, action: CaseAction) -> list[User]:
+    """The case's responsible worker, while active and allowed `action` on it as its pages
+    ask: the recipient of a reminder that is theirs to act on (here and in method.services)."""
     return [user for user in [case.responsible] if user.is_active and _may(case, action)(user)]
 
 
@@ -874,7 +876,7 @@ def _consent_keepers(case: Case, consent: Consent) -> list[User]:
     """Who recorded the consent, while they may still handle consents on the case, and the
     case's responsible worker, who meets the person to ask anew."""
     keepers = [consent.created_by] if _may(case, CaseAction.SHARE)(consent.created_by) else []
-    return [*keepers, *_responsible(case, CaseAction.READ_OWNER_DETAILS)]
+    return [*keepers, *responsible_recipients(case, CaseAction.READ_OWNER_DETAILS)]
 
 
 def journal_extract_order(*, access: CaseAccess) -> JournalExtract:

@@ -4,10 +4,13 @@ after its support began (settings.AVHOPP_OUTCOME_MONTHS and AVHOPP_OUTCOME_FROM)
 from __future__ import annotations
 
 import calendar
+import operator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
+from functools import reduce
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from cases.models import Case
@@ -43,8 +46,11 @@ class DuePoint:
     due_on: date
 
 
-def due_points(case: Case, recorded: set[int], today: date) -> list[DuePoint]:
-    """The follow-up points of the case that have come and have no outcome yet."""
+def due_points(
+    case: Case, recorded: set[int], until: date, *, since: date | None = None
+) -> list[DuePoint]:
+    """The follow-up points of the case without an outcome that fall due by `until` (and
+    from `since` on, when given): with `until` today, those that have come."""
     start = anchor_day(case)
     if start is None:
         return []
@@ -53,4 +59,37 @@ def due_points(case: Case, recorded: set[int], today: date) -> list[DuePoint]:
         for months in settings.AVHOPP_OUTCOME_MONTHS
         if months not in recorded
     ]
-    return [point for point in points if point.due_on <= today]
+    return [
+        point
+        for point in points
+        if point.due_on <= until and (since is None or since <= point.due_on)
+    ]
+
+
+def last_anchor(until: date, months: int) -> date:
+    """The last anchor day whose point `months` on falls due by `until`, the inverse of
+    months_after: a day past a shorter month's end falls due on that month's last day, so
+    when `until` ends its month, the whole month `months` before counts."""
+    back = months_after(until, -months)
+    if (until + timedelta(days=1)).day != 1:
+        return back
+    return back.replace(day=calendar.monthrange(back.year, back.month)[1])
+
+
+def anchored_within(*, until: date, since: date | None = None) -> Q:
+    """Cases whose anchor lets a configured point fall due by `until` (and from `since` on),
+    as one anchor range per point: the database's cut, before due_points lists the points."""
+    field = anchor_field()
+    ranges = []
+    for months in settings.AVHOPP_OUTCOME_MONTHS:
+        window = Q(**{f"{field}__lt": _midnight(last_anchor(until, months) + timedelta(days=1))})
+        if since is not None:
+            first = last_anchor(since - timedelta(days=1), months) + timedelta(days=1)
+            window &= Q(**{f"{field}__gte": _midnight(first)})
+        ranges.append(window)
+    return reduce(operator.or_, ranges)
+
+
+def _midnight(day: date) -> datetime:
+    """The day's start where anchor_day reads it: the local time zone."""
+    return timezone.make_aware(datetime.combine(day, time.min))

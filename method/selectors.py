@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any
 
 from django.conf import settings
@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from avhopp.models import User
 from cases.models import OPEN_STATUSES, Case
 from cases.policy import CaseAccess, CaseAction, CasePolicy
-from method.followup import DuePoint, anchor, anchor_field, due_points, months_after
+from method.followup import DuePoint, anchor, anchored_within, due_points
 from method.links import parse_links
 from method.models import (
     OUTCOME_ANSWERS,
@@ -171,26 +171,38 @@ def outcomes_due_for(user: User, *, limit: int = 20) -> list[DuePoint]:
     responsible for: the start page's list."""
     if not CasePolicy.allows(user, CaseAction.LIST):
         return []
-    today = timezone.localdate()
-    field_name = anchor_field()
-    earliest = min(settings.AVHOPP_OUTCOME_MONTHS)
-    latest_anchor = timezone.make_aware(
-        datetime.combine(months_after(today, -earliest) + timedelta(days=1), time.min)
-    )
-    cases = (
-        CasePolicy.visible_to(user)
-        .filter(responsible=user, **{f"{field_name}__lt": latest_anchor})
-        .annotate(recorded=Count("outcomes"))
-        .filter(recorded__lt=len(settings.AVHOPP_OUTCOME_MONTHS))
+    own = CasePolicy.visible_to(user).filter(responsible=user)
+    return _open_points(own, until=timezone.localdate())[:limit]
+
+
+def outcomes_coming_due(*, since: date, until: date) -> list[DuePoint]:
+    """System use, no user: the reminders (method.services.outcome_reminders_send), whose
+    recipient the case's policy decides. The points without an outcome that fall due from
+    `since` to `until`, of every case with an anchor, open or closed, whose responsible
+    worker is active (nobody else is reminded), with that worker. Two queries."""
+    cases = Case.objects.filter(responsible__is_active=True).select_related("responsible__agency")
+    return _open_points(cases, until=until, since=since)
+
+
+def _open_points(
+    cases: QuerySet[Case], *, until: date, since: date | None = None
+) -> list[DuePoint]:
+    """The points of `cases` without an outcome that fall due by `until` (from `since` on),
+    soonest first: the cases cut by their anchor dates and by the points recorded, then
+    their outcomes, whatever the number of cases (two queries); due_points decides."""
+    configured = settings.AVHOPP_OUTCOME_MONTHS
+    candidates = (
+        cases.filter(anchored_within(until=until, since=since))
+        .annotate(recorded=Count("outcomes", filter=Q(outcomes__months__in=configured)))
+        .filter(recorded__lt=len(configured))
         .prefetch_related(Prefetch("outcomes", FollowUpOutcome.objects.only("case_id", "months")))
-        .order_by(field_name, "pk")
     )
     points = [
         point
-        for case in cases
-        for point in due_points(case, {o.months for o in case.outcomes.all()}, today)
+        for case in candidates
+        for point in due_points(case, {o.months for o in case.outcomes.all()}, until, since=since)
     ]
-    return sorted(points, key=lambda point: (point.due_on, point.case.pk))[:limit]
+    return sorted(points, key=lambda point: (point.due_on, point.case.pk))
 
 
 def outcomes_of(access: CaseAccess) -> tuple[list[FollowUpOutcome], list[DuePoint]]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, time, timedelta
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -15,7 +16,8 @@ from django.utils.translation import gettext as _
 
 from avhopp import jobs
 from avhopp.audit import audit_record
-from avhopp.models import Agency, AgencyKind, AuditAction
+from avhopp.models import Agency, AgencyKind, AuditAction, NotificationKind
+from avhopp.notifications import notify, reminder_claim, reminders_claimed
 from cases import services as case_services
 from cases.hooks import Decision, DecisionKind
 from cases.models import NEXT_STATUS, Case, CaseStatus, CaseStatusChange
@@ -42,6 +44,7 @@ from method.models import (
     phases_worked_in,
 )
 from method.policy import DelegationPolicy, MethodAction, MethodPolicy
+from method.selectors import outcomes_coming_due
 
 if TYPE_CHECKING:
     from avhopp.models import User
@@ -512,3 +515,33 @@ def outcome_record(*, case: Case, by: User, months: int, **answers: str) -> Foll
         reason=str(months),
     )
     return outcome
+
+
+def outcome_reminders_send(*, today: date | None = None) -> int:
+    """Remind the responsible worker of each follow-up point coming due within
+    AVHOPP_REMINDER_DAYS without an outcome, on open and closed cases alike: each case,
+    point and due date once, however often this runs and even when two runs race (the core's
+    claim, in the transaction that notifies). The number sent."""
+    today = today or timezone.localdate()
+    soon = today + timedelta(days=settings.AVHOPP_REMINDER_DAYS)
+    claimed = reminders_claimed(due_from=today)
+    sent = 0
+    for point in outcomes_coming_due(since=today, until=soon):
+        subject = f"outcome:{point.case.pk}:{point.months}"
+        if (subject, point.due_on) in claimed:
+            continue
+        # Whom the outcome's form lets record it (EDIT); with nobody, the point stays
+        # unclaimed for the next responsible worker.
+        recipients = case_services.responsible_recipients(point.case, CaseAction.EDIT)
+        if not recipients:
+            continue
+        with transaction.atomic():
+            if not reminder_claim(subject=subject, due_on=point.due_on):
+                continue  # another run sent it meanwhile
+            notify(
+                users=recipients,
+                kind=NotificationKind.OUTCOMES_DUE,
+                url=f"{point.case.get_absolute_url()}#method",
+            )
+        sent += 1
+    return sent

@@ -26,3 +26,8 @@ def generate_agreement(agreement_id: int) -> None:
 @shared_task(name="method.tasks.requeue_agreements")
 def requeue_agreements() -> int:
     return services.agreements_requeue_stale()
+
+
+@shared_task(name="method.tasks.send_outcome_reminders")
+def send_outcome_reminders() -> int:
+    return services.outcome_reminders_send()

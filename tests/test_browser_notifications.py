@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -18,6 +18,8 @@ from playwright.sync_api import Page, expect
 from avhopp.models import Agency, Notification, NotificationKind, Role, User
 from cases import services as case_services
 from cases.models import Case, Consent
+from method import services as method_services
+from method.followup import last_anchor
 from referrals import services as referral_services
 from relocations.models import Relocation
 from tests.access_support import ready_referral
@@ -115,8 +117,9 @@ def every_kind(
     share_with: Callable[..., Any],
 ) -> dict[str, User]:
     """Every trigger on one case: a relocation requested (in the fixture), a share with the
-    police, a referral sent and answered, and the reminders of a threat review, a follow-up
-    and the consents, all coming due. Whom each tells is in tests/test_notification_triggers."""
+    police, a referral sent and answered, and the reminders of a threat review, a follow-up,
+    the consents and the outcomes at follow-up, all coming due. Whom each tells is in
+    tests/test_notification_triggers and tests/test_method_outcome_reminders."""
     settings.DOCUMENT_ROOT = tmp_path
     # The referral's document is made by the test (ready_referral), not by a job.
     monkeypatch.setattr(referral_services, "enqueue_generation", lambda referral_id: True)
@@ -137,6 +140,13 @@ def every_kind(
         follow_up_date=today + timedelta(days=7),
     )
     case_services.reminders_send()
+    # The case's support began six months before a day within the window: its outcomes.
+    settings.AVHOPP_OUTCOME_FROM = "support"
+    support_began = last_anchor(today + timedelta(days=9), 6)
+    Case.objects.filter(pk=case.pk).update(
+        first_support_at=timezone.make_aware(datetime.combine(support_began, time(12)))
+    )
+    method_services.outcome_reminders_send()
     return {
         "officer": officer,
         "kvcoord": receiver,
@@ -158,6 +168,7 @@ def every_kind(
                 NotificationKind.THREAT_REVIEW_DUE,
                 NotificationKind.FOLLOW_UP_DUE,
                 NotificationKind.CONSENT_EXPIRING,
+                NotificationKind.OUTCOMES_DUE,
             },
         ),
         ("national", {NotificationKind.RELOCATION_STEP}),

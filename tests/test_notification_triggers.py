@@ -1,13 +1,14 @@
 """What notifies whom: referrals received and answered, shares, each relocation step, and the
-reminders of threat reviews, follow-ups and expiring consents, sent once per thing and due
-date however often (and however concurrently) the job runs. The recipients are those the
-target page's policy lets act; the e-mails carry no case content."""
+reminders of threat reviews, follow-ups and expiring consents (and of outcomes at follow-up:
+tests/test_method_outcome_reminders.py), sent once per thing and due date however often (and
+however concurrently) the job runs. The recipients are those the target page's policy lets
+act; the e-mails carry no case content."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -19,6 +20,8 @@ from django.utils import timezone
 from avhopp.models import Agency, Notification, NotificationKind, ReminderSent, Role, User
 from cases import services as case_services
 from cases.models import Case, CaseStatus, Consent, ConsentScope
+from method import services as method_services
+from method.followup import last_anchor
 from referrals import services as referral_services
 from referrals.models import Referral
 from relocations import services as relocation_services
@@ -360,8 +363,15 @@ def test_no_mail_carries_case_content(
         provider_name="Arbetsförmedlingen",
         follow_up_date=today + timedelta(days=3),
     )
+    # Its support began six months before a day within the window: an outcome comes due.
+    settings.AVHOPP_OUTCOME_FROM = "support"
+    support_began = last_anchor(today + timedelta(days=3), 6)
+    Case.objects.filter(pk=case.pk).update(
+        first_support_at=timezone.make_aware(datetime.combine(support_began, time(12)))
+    )
     with committed():
         assert case_services.reminders_send() >= 3
+        assert method_services.outcome_reminders_send() == 1
     told = set(Notification.objects.values_list("kind", flat=True))
     assert told == set(NotificationKind.values)
     assert Notification.objects.filter(mailed_at__isnull=True).count() == 0
