@@ -553,6 +553,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "relocations.tasks.requeue_agreements",
         "schedule": 120.0,
     },
+    "requeue-method-agreements": {"task": "method.tasks.requeue_agreements", "schedule": 120.0},
     # Daily, though a month needs it once: a missed run is made up the next day.
     "audit-partitions-ahead": {
         "task": "avhopp.tasks.audit_partitions_ahead",
