@@ -280,7 +280,7 @@ def archive_export_render(*, export_id: int) -> None:
     )
 
 
-def document_failed(model: type[Extract | ArchiveExport], object_id: int, error: str) -> None:
+def document_failed(*, model: type[Extract | ArchiveExport], object_id: int, error: str) -> None:
     model.objects.filter(pk=object_id, status=DocumentStatus.QUEUED).update(
         status=DocumentStatus.FAILED, error_message=error[:300]
     )
