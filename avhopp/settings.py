@@ -582,6 +582,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=6, minute=45),
     },
     "requeue-journal-extracts": {"task": "cases.tasks.requeue_journal_extracts", "schedule": 120.0},
+    "requeue-retention-documents": {
+        "task": "retention.tasks.requeue_documents",
+        "schedule": 120.0,
+    },
+    # An approved gallring is due by the end of next year, not in minutes; a run that gets on
+    # keeps its proposal fresh, so only one stopped for 15 minutes is published again.
+    "requeue-gallring": {"task": "retention.tasks.requeue_gallring", "schedule": 300.0},
 }
 
 LOGGING = {

@@ -25,6 +25,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from avhopp import jobs
 from avhopp.audit import audit_record
 from avhopp.audit_partitions import add_months, audit_partitions_drop_before
 from avhopp.models import Agency, AgencyKind, AuditAction
@@ -252,7 +253,8 @@ def gallring_approve(*, proposal: GallringProposal, by: User) -> None:
         raise ValidationError(_("Förslaget innehåller inga akter att besluta om."))
     proposal.status = ProposalStatus.APPROVED
     proposal.decided_by, proposal.decided_at = by, timezone.now()
-    proposal.save(update_fields=["status", "decided_by", "decided_at"])
+    proposal.queued_at = proposal.decided_at
+    proposal.save(update_fields=["status", "decided_by", "decided_at", "queued_at"])
     audit_record(actor=by, action=AuditAction.GALLRING_APPROVED, obj=proposal)
     transaction.on_commit(lambda: enqueue("execute_gallring", proposal.pk))
 
@@ -268,8 +270,19 @@ def gallring_execute(*, proposal_id: int, batch_size: int = BATCH_SIZE) -> None:
         item.outcome = _carry_out(item, proposal, rule, batch_size)
         item.done_at = timezone.now()
         item.save(update_fields=["outcome", "done_at", "pseudonym"])
+        # The requeuer's clock: a run that gets on is not stale, however long the proposal.
+        GallringProposal.objects.filter(pk=proposal.pk).update(queued_at=timezone.now())
     proposal.status, proposal.completed_at = ProposalStatus.DONE, timezone.now()
     proposal.save(update_fields=["status", "completed_at"])
+
+
+def gallring_requeue_stale(*, older_than: timedelta = timedelta(minutes=15)) -> int:
+    """Publish again the approved proposals that have not got on for `older_than`: the broker
+    was down at the decision, or the worker vanished midway."""
+    from retention.tasks import execute_gallring  # the tasks import this module
+
+    owed = GallringProposal.objects.filter(status=ProposalStatus.APPROVED)
+    return jobs.requeue_stale(owed, task=execute_gallring, older_than=older_than)
 
 
 def _carry_out(

@@ -47,3 +47,13 @@ def render_archive_export(self: Task, export_id: int) -> None:
         ),
         failed="arkivexporten kunde inte skapas.",
     )
+
+
+@shared_task(name="retention.tasks.requeue_documents")
+def requeue_documents() -> int:
+    return documents.documents_requeue_stale()
+
+
+@shared_task(name="retention.tasks.requeue_gallring")
+def requeue_gallring() -> int:
+    return services.gallring_requeue_stale()

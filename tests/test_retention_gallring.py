@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.test import Client
@@ -65,12 +66,14 @@ from retention.models import (
     LegalHold,
     ProposalStatus,
 )
+from retention.tasks import execute_gallring
 from tests.access_support import ready_referral
 from tests.followup_support import ANSWERS, followed_up
 from tests.method_support import method_work
 from tests.relocation_support import Parties
 from tests.relocation_support import advance as advance_relocation
 from tests.support import assess_threat
+from tests.worker_support import DEAD_BROKER, broker_at, take_queued
 
 LONG_AGO = datetime(2015, 6, 10, 9, 0, tzinfo=UTC)
 
@@ -582,3 +585,42 @@ def test_a_relocation_step_is_an_entry_of_the_file(
     RelocationStep.objects.filter(relocation=relocation).update(entered_at=LATER)
     [due] = services.files_due(agency=municipality, as_of=timezone.localdate())
     assert due.last_entry_on == date(2018, 1, 10)
+
+
+# --- A job the broker missed ------------------------------------------------------------------
+
+
+@pytest.mark.services
+@pytest.mark.skipif(not django_settings.REDIS_URL, reason="needs the Redis broker")
+def test_an_approval_the_broker_missed_is_published_again_and_carried_out(
+    old_closed: Callable[..., Case],
+    archive_officer: User,
+    municipality: Agency,
+    django_capture_on_commit_callbacks,
+) -> None:
+    due = old_closed()
+    proposal = services.gallring_propose(agency=municipality, as_of=timezone.localdate())
+    with broker_at(DEAD_BROKER), django_capture_on_commit_callbacks(execute=True) as callbacks:
+        services.gallring_approve(proposal=proposal, by=archive_officer)
+    assert len(callbacks) == 1  # published, and refused: the decision stands all the same
+    proposal.refresh_from_db()
+    assert proposal.status == ProposalStatus.APPROVED
+    assert take_queued(execute_gallring.name, {proposal.pk}) == 0
+
+    # Just approved: not published again yet (its job may be on the way).
+    assert services.gallring_requeue_stale() == 0
+    assert take_queued(execute_gallring.name, {proposal.pk}) == 0
+    GallringProposal.objects.filter(pk=proposal.pk).update(
+        queued_at=timezone.now() - timedelta(minutes=20)
+    )
+    try:
+        assert services.gallring_requeue_stale() == 1
+    finally:
+        published = take_queued(execute_gallring.name, {proposal.pk})
+    assert published == 1
+    execute_gallring.apply(args=[proposal.pk])
+    proposal.refresh_from_db()
+    assert proposal.status == ProposalStatus.DONE
+    assert proposal.items.get().outcome == ItemOutcome.DELETED
+    assert not Case.objects.filter(pk=due.pk).exists()
+    assert services.gallring_requeue_stale(older_than=timedelta(0)) == 0  # done: owed no more
