@@ -556,6 +556,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "relocations.tasks.requeue_agreements",
         "schedule": 120.0,
     },
+    "requeue-method-agreements": {"task": "method.tasks.requeue_agreements", "schedule": 120.0},
     # Daily, though a month needs it once: a missed run is made up the next day.
     "audit-partitions-ahead": {
         "task": "avhopp.tasks.audit_partitions_ahead",
@@ -592,6 +593,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=15),
     },
     "requeue-journal-extracts": {"task": "cases.tasks.requeue_journal_extracts", "schedule": 120.0},
+    "requeue-retention-documents": {
+        "task": "retention.tasks.requeue_documents",
+        "schedule": 120.0,
+    },
+    # An approved gallring is due by the end of next year, not in minutes; a run that gets on
+    # keeps its proposal fresh, so only one stopped for 15 minutes is published again.
+    "requeue-gallring": {"task": "retention.tasks.requeue_gallring", "schedule": 300.0},
 }
 
 LOGGING = {

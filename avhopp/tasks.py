@@ -26,10 +26,10 @@ def audit_partitions_ahead() -> int:
 
 TRANSIENT_ERRORS = (DatabaseError, OSError)
 
-# Options of every task that renders a document: retried on a transient error, acknowledged
-# only when done, so a worker lost mid-render leaves the job for another.
-DOCUMENT_TASK: dict[str, Any] = {
-    "bind": True,
+# Options of every task whose job must be carried out, whatever befalls the worker or the
+# database meanwhile: retried on a transient error, acknowledged only when done, so a worker
+# lost midway leaves the job for another.
+RETRIED_TASK: dict[str, Any] = {
     "acks_late": True,
     "reject_on_worker_lost": True,
     "autoretry_for": TRANSIENT_ERRORS,
@@ -38,6 +38,10 @@ DOCUMENT_TASK: dict[str, Any] = {
     "retry_jitter": True,
     "max_retries": 5,
 }
+
+# Options of every task that renders a document: bound, as run_document_job reads how many
+# retries are left.
+DOCUMENT_TASK: dict[str, Any] = {**RETRIED_TASK, "bind": True}
 
 
 def run_document_job(

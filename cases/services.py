@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import secrets
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
@@ -16,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
+from avhopp import jobs
 from avhopp.audit import audit_event, audit_record, audit_record_all
 from avhopp.models import Agency, AgencyKind, AuditAction, AuditEvent, NotificationKind, User
 from avhopp.notifications import notify, reminder_claim, reminders_claimed, users_of
@@ -50,8 +50,6 @@ from cases.policy import AuditLogAction, AuditLogPolicy, CaseAction, CasePolicy
 
 if TYPE_CHECKING:
     from cases.policy import CaseAccess
-
-logger = logging.getLogger(__name__)
 
 
 class IdentityNumberTaken(ValidationError):
@@ -896,28 +894,17 @@ def journal_extract_order(*, access: CaseAccess) -> JournalExtract:
 
 def enqueue_journal_extract(extract_id: int) -> bool:
     """Publish the job. With the broker down, the extract stays queued for the requeuer."""
-    from cases.tasks import render_journal_extract
+    from cases.tasks import render_journal_extract  # the tasks import this module
 
-    try:
-        render_journal_extract.delay(extract_id)
-    except Exception:  # a broker outage must never fail the order
-        logger.warning(
-            "broker unavailable; journal extract %s left queued", extract_id, exc_info=True
-        )
-        return False
-    return True
+    return jobs.publish(render_journal_extract, extract_id)
 
 
 def journal_extracts_requeue_stale(*, older_than: timedelta = timedelta(minutes=2)) -> int:
     """Publish again the extracts left queued (the broker was down, a worker vanished)."""
-    stale = JournalExtract.objects.filter(
-        status=JournalExtractStatus.QUEUED, queued_at__lt=timezone.now() - older_than
-    ).values_list("pk", flat=True)[:100]
-    requeued = 0
-    for extract_id in list(stale):
-        JournalExtract.objects.filter(pk=extract_id).update(queued_at=timezone.now())
-        requeued += enqueue_journal_extract(extract_id)
-    return requeued
+    from cases.tasks import render_journal_extract
+
+    owed = JournalExtract.objects.filter(status=JournalExtractStatus.QUEUED)
+    return jobs.requeue_stale(owed, task=render_journal_extract, older_than=older_than, limit=100)
 
 
 def journal_extract_mark_failed(*, extract_id: int, error: str) -> None:

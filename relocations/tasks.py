@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import DatabaseError
 
+from avhopp.tasks import RETRIED_TASK
 from relocations import pdf, services
 
-TRANSIENT_ERRORS = (DatabaseError, OSError)
 
-
-@shared_task(
-    name="relocations.tasks.generate_agreement",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=2,
-    retry_backoff_max=60,
-    max_retries=5,
-)
+@shared_task(name="relocations.tasks.generate_agreement", **RETRIED_TASK)
 def generate_agreement(relocation_id: int) -> None:
     pdf.agreement_render(relocation_id=relocation_id)
 

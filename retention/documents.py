@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -183,6 +184,25 @@ def enqueue(task_name: str, object_id: int) -> bool:
     return jobs.publish(getattr(tasks, task_name), object_id)
 
 
+def documents_requeue_stale(*, older_than: timedelta = timedelta(minutes=2)) -> int:
+    """Publish again the extracts and archive exports left queued (the broker was down, a
+    worker vanished)."""
+    from retention import tasks
+
+    return sum(
+        jobs.requeue_stale(
+            model.objects.filter(status=DocumentStatus.QUEUED),
+            task=task,
+            older_than=older_than,
+            limit=100,
+        )
+        for model, task in (
+            (Extract, tasks.render_extract),
+            (ArchiveExport, tasks.render_archive_export),
+        )
+    )
+
+
 def extract_render(*, extract_id: int) -> None:
     extract = Extract.objects.select_related("case__owning_agency", "individual").get(pk=extract_id)
     if extract.status == DocumentStatus.READY:
@@ -280,7 +300,7 @@ def archive_export_render(*, export_id: int) -> None:
     )
 
 
-def document_failed(model: type[Extract | ArchiveExport], object_id: int, error: str) -> None:
+def document_failed(*, model: type[Extract | ArchiveExport], object_id: int, error: str) -> None:
     model.objects.filter(pk=object_id, status=DocumentStatus.QUEUED).update(
         status=DocumentStatus.FAILED, error_message=error[:300]
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from avhopp.models import Agency
@@ -134,6 +135,8 @@ class GallringProposal(models.Model):
     )
     decided_at = models.DateTimeField(_("beslutad"), null=True, blank=True)
     completed_at = models.DateTimeField(_("genomförd"), null=True, blank=True)
+    # When its execution was last published, or last got on: the requeuer's clock.
+    queued_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         verbose_name = _("gallringsförslag")
@@ -145,6 +148,11 @@ class GallringProposal(models.Model):
                 condition=Q(status="proposed")
                 | (Q(decided_by__isnull=False) & Q(decided_at__isnull=False)),
             ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["queued_at"], condition=Q(status="approved"), name="proposal_approved"
+            )
         ]
 
     def __str__(self) -> str:
@@ -223,6 +231,8 @@ class DocumentFields(models.Model):
     document_sha256 = models.CharField(max_length=64, blank=True)
     generated_at = models.DateTimeField(null=True, blank=True)
     error_message = models.CharField(max_length=300, blank=True)
+    # When the job was last published: the requeuer's clock.
+    queued_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         abstract = True
@@ -248,7 +258,12 @@ class ArchiveExport(DocumentFields):
         verbose_name = _("arkivexport")
         verbose_name_plural = _("arkivexporter")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["case_id", "-created_at"], name="archive_case_time")]
+        indexes = [
+            models.Index(fields=["case_id", "-created_at"], name="archive_case_time"),
+            models.Index(
+                fields=["queued_at"], condition=Q(status="queued"), name="archive_export_queued"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_reference} ({self.created_at:%Y-%m-%d})"
@@ -282,6 +297,9 @@ class Extract(DocumentFields):
             models.CheckConstraint(
                 name="extract_identity_checked", condition=~Q(identity_checked="")
             )
+        ]
+        indexes = [
+            models.Index(fields=["queued_at"], condition=Q(status="queued"), name="extract_queued")
         ]
 
     def __str__(self) -> str:

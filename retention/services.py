@@ -10,7 +10,6 @@ it identifies the person any more. The national register keeps its own pseudonym
 
 from __future__ import annotations
 
-import logging
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from avhopp import jobs
 from avhopp.audit import audit_record
 from avhopp.audit_partitions import add_months, audit_partitions_drop_before
 from avhopp.models import Agency, AgencyKind, AuditAction
@@ -83,7 +83,6 @@ from retention.policy import GallringAction, GallringPolicy
 if TYPE_CHECKING:
     from avhopp.models import User
 
-logger = logging.getLogger(__name__)
 
 # Rows deleted per transaction: each batch holds its row locks for a few milliseconds, so
 # gallring never stands in the way of the day's work, whatever the size of a file.
@@ -252,30 +251,66 @@ def gallring_approve(*, proposal: GallringProposal, by: User) -> None:
         raise ValidationError(_("Förslaget innehåller inga akter att besluta om."))
     proposal.status = ProposalStatus.APPROVED
     proposal.decided_by, proposal.decided_at = by, timezone.now()
-    proposal.save(update_fields=["status", "decided_by", "decided_at"])
+    proposal.queued_at = proposal.decided_at
+    proposal.save(update_fields=["status", "decided_by", "decided_at", "queued_at"])
     audit_record(actor=by, action=AuditAction.GALLRING_APPROVED, obj=proposal)
     transaction.on_commit(lambda: enqueue("execute_gallring", proposal.pk))
 
 
 def gallring_execute(*, proposal_id: int, batch_size: int = BATCH_SIZE) -> None:
-    """Carry out an approved proposal, item by item. Resumable: an item is marked done only
-    when its file is gone, so a worker lost halfway is finished by the next run."""
+    """Carry out an approved proposal, item by item. Safe to run again, and twice at once (a
+    retry, a redelivered job, the requeuer): each item is settled once, in the transaction
+    that does what its outcome says, and a file whose deletion has begun is deleted to the
+    end by whichever run comes to it, so a run after a lost worker carries on from there."""
     proposal = GallringProposal.objects.get(pk=proposal_id)
     if proposal.status != ProposalStatus.APPROVED:
         return
     rule = rule_on(timezone.localdate())
     for item in proposal.items.filter(outcome=ItemOutcome.PENDING):
-        item.outcome = _carry_out(item, proposal, rule, batch_size)
-        item.done_at = timezone.now()
-        item.save(update_fields=["outcome", "done_at", "pseudonym"])
-    proposal.status, proposal.completed_at = ProposalStatus.DONE, timezone.now()
-    proposal.save(update_fields=["status", "completed_at"])
+        _carry_out(item, proposal, rule, batch_size)
+        # The requeuer's clock: a run that gets on is not stale, however long the proposal.
+        GallringProposal.objects.filter(pk=proposal.pk).update(queued_at=timezone.now())
+    GallringProposal.objects.filter(pk=proposal.pk, status=ProposalStatus.APPROVED).update(
+        status=ProposalStatus.DONE, completed_at=timezone.now()
+    )
+
+
+def gallring_requeue_stale(*, older_than: timedelta = timedelta(minutes=15)) -> int:
+    """Publish again the approved proposals that have not got on for `older_than`: the broker
+    was down at the decision, or the worker vanished midway."""
+    from retention.tasks import execute_gallring  # the tasks import this module
+
+    owed = GallringProposal.objects.filter(status=ProposalStatus.APPROVED)
+    return jobs.requeue_stale(owed, task=execute_gallring, older_than=older_than)
 
 
 def _carry_out(
     item: GallringItem, proposal: GallringProposal, rule: RetentionRule, batch_size: int
-) -> ItemOutcome:
-    case = with_last_entry(Case.objects.filter(pk=item.case_id)).first()
+) -> None:
+    if not item.pseudonym:  # its deletion has not begun: decide what is to be done
+        case = with_last_entry(Case.objects.filter(pk=item.case_id)).first()
+        outcome = _outcome(item, case, rule)
+        if outcome != ItemOutcome.DELETED:
+            with transaction.atomic():
+                if _settle(item, outcome) and outcome == ItemOutcome.ARCHIVED:
+                    archive_export_create(case=case, item=item)
+            return
+        _begin_deletion(item)
+    case_file_delete(case_id=item.case_id, individual_id=item.individual_id, batch_size=batch_size)
+    with transaction.atomic():
+        if _settle(item, ItemOutcome.DELETED):
+            audit_record(
+                actor=proposal.decided_by,
+                action=AuditAction.GALLRING_DELETED,
+                object_type="retention.GallringItem",
+                object_id=str(item.pk),
+                case_id=item.case_id,
+                individual_id=item.individual_id,
+                reason=item.pseudonym,
+            )
+
+
+def _outcome(item: GallringItem, case: Case | None, rule: RetentionRule) -> ItemOutcome:
     if case is None:
         return ItemOutcome.GONE
     if LegalHold.objects.filter(case=case, lifted_at__isnull=True).exists():
@@ -284,111 +319,116 @@ def _carry_out(
     due_on, _deadline = due_dates(timezone.localdate(case.last_entry_at), rule.retention_years)
     if due_on > timezone.localdate() or case.status not in CLOSED_STATUSES:
         return ItemOutcome.NO_LONGER_DUE
-    if item.action == ItemAction.ARCHIVE:
-        archive_export_create(case=case, item=item)
-        return ItemOutcome.ARCHIVED
-    item.pseudonym = _new_pseudonym()
-    case_file_delete(case=case, batch_size=batch_size)
-    audit_record(
-        actor=proposal.decided_by,
-        action=AuditAction.GALLRING_DELETED,
-        object_type="retention.GallringItem",
-        object_id=str(item.pk),
-        case_id=item.case_id,
-        individual_id=item.individual_id,
-        reason=item.pseudonym,
-    )
-    return ItemOutcome.DELETED
+    return ItemOutcome.ARCHIVED if item.action == ItemAction.ARCHIVE else ItemOutcome.DELETED
+
+
+def _begin_deletion(item: GallringItem) -> None:
+    """Keep the item's pseudonym before anything is deleted. It marks the deletion begun, so a
+    later run finishes it instead of finding the file gone, and it is the one the log gets,
+    whichever run that is."""
+    GallringItem.objects.filter(pk=item.pk, pseudonym="").update(pseudonym=_new_pseudonym())
+    item.refresh_from_db(fields=["pseudonym"])  # this run's, or a run's at the same time
+
+
+def _settle(item: GallringItem, outcome: ItemOutcome) -> bool:
+    """Record the item's outcome unless another run has settled it meanwhile (then False).
+    The caller does what the outcome says in the same transaction, so it is done once."""
+    pending = GallringItem.objects.filter(pk=item.pk, outcome=ItemOutcome.PENDING)
+    if outcome != ItemOutcome.DELETED:
+        pending = pending.filter(pseudonym="")  # a deletion, once begun, ends as one
+    return pending.update(outcome=outcome, done_at=timezone.now()) == 1
 
 
 def _new_pseudonym() -> str:
     return f"G-{secrets.token_hex(6).upper()}"
 
 
-def case_file_delete(*, case: Case, batch_size: int = BATCH_SIZE) -> None:
+# Where the models that keep a document name it in the document store.
+DOCUMENT_FIELDS: dict[type[models.Model], tuple[str, ...]] = {
+    Referral: ("document_path",),
+    Extract: ("document_path",),
+    Agreement: ("document_path",),
+    JournalExtract: ("document_path",),
+    PlacementAgreement: ("full_path", "sending_path"),
+}
+
+
+def case_file_delete(*, case_id: int, individual_id: int, batch_size: int = BATCH_SIZE) -> None:
     """Delete a case file in bounded batches, children first, each batch its own short
-    transaction, and its documents from storage once the rows are gone. The person goes too
-    when this was their last case; a model of another app that hangs off the case and is not
-    named here is deleted by the final cascade, or stops it (PROTECT) before anything of the
-    case itself is lost."""
-    individual_id = case.individual_id
-    documents = [
-        relative
-        for queryset in (
-            Referral.objects.filter(case=case),
-            Extract.objects.filter(case=case),
-            Agreement.objects.filter(case=case),
-            JournalExtract.objects.filter(case=case),
-        )
-        for relative in queryset.exclude(document_path="").values_list("document_path", flat=True)
-    ]
-    for paths in PlacementAgreement.objects.filter(relocation__case=case).values_list(
-        "full_path", "sending_path"
-    ):
-        documents += [relative for relative in paths if relative]
+    transaction with its rows' documents. The person goes too when this was their last case;
+    a model of another app that hangs off the case and is not named here is deleted by the
+    final cascade, or stops it (PROTECT) before the case itself is lost. Safe to run again
+    after it stopped midway, the case row gone or not: it deletes what is left."""
     for queryset in (
-        Referral.objects.filter(case=case),
-        Extract.objects.filter(case=case),
+        Referral.objects.filter(case_id=case_id),
+        Extract.objects.filter(case_id=case_id),
         # A breach protects the condition it broke, an agreement the one it superseded (the
         # newer, deleted first): entries, then conditions, then agreements newest first.
-        AgreementEntry.objects.filter(agreement__case=case),
-        AgreementCondition.objects.filter(agreement__case=case),
-        Agreement.objects.filter(case=case),
-        CaseStep.objects.filter(checklist__case=case),
-        CaseChecklist.objects.filter(case=case),
-        DecisionRecord.objects.filter(case=case),
-        FollowUpOutcome.objects.filter(case=case),
+        AgreementEntry.objects.filter(agreement__case_id=case_id),
+        AgreementCondition.objects.filter(agreement__case_id=case_id),
+        Agreement.objects.filter(case_id=case_id),
+        CaseStep.objects.filter(checklist__case_id=case_id),
+        CaseChecklist.objects.filter(case_id=case_id),
+        DecisionRecord.objects.filter(case_id=case_id),
+        FollowUpOutcome.objects.filter(case_id=case_id),
         # A relocation protects its case: its steps, places, candidates, placement and
         # agreement go first, then the relocation.
-        RelocationStep.objects.filter(relocation__case=case),
-        AvoidedPlace.objects.filter(relocation__case=case),
-        Candidate.objects.filter(relocation__case=case),
-        Placement.objects.filter(relocation__case=case),
-        PlacementAgreement.objects.filter(relocation__case=case),
-        Relocation.objects.filter(case=case),
-        JournalExtract.objects.filter(case=case),
-        CaseShare.objects.filter(case=case),
-        CoordinationAlert.objects.filter(case=case),
-        CaseTeamMember.objects.filter(case=case),
-        JournalEntry.objects.filter(case=case),  # newest first: a correction before its entry
-        Intervention.objects.filter(case=case),
-        ThreatAssessment.objects.filter(case=case),
-        CaseStatusChange.objects.filter(case=case),
-        LegalHold.objects.filter(case=case),
-        CaseGroupObjectPermission.objects.filter(content_object=case),
-        CaseUserObjectPermission.objects.filter(content_object=case),
+        RelocationStep.objects.filter(relocation__case_id=case_id),
+        AvoidedPlace.objects.filter(relocation__case_id=case_id),
+        Candidate.objects.filter(relocation__case_id=case_id),
+        Placement.objects.filter(relocation__case_id=case_id),
+        PlacementAgreement.objects.filter(relocation__case_id=case_id),
+        Relocation.objects.filter(case_id=case_id),
+        JournalExtract.objects.filter(case_id=case_id),
+        CaseShare.objects.filter(case_id=case_id),
+        CoordinationAlert.objects.filter(case_id=case_id),
+        CaseTeamMember.objects.filter(case_id=case_id),
+        JournalEntry.objects.filter(case_id=case_id),  # newest first: a correction before its entry
+        Intervention.objects.filter(case_id=case_id),
+        ThreatAssessment.objects.filter(case_id=case_id),
+        CaseStatusChange.objects.filter(case_id=case_id),
+        LegalHold.objects.filter(case_id=case_id),
+        CaseGroupObjectPermission.objects.filter(content_object_id=case_id),
+        CaseUserObjectPermission.objects.filter(content_object_id=case_id),
     ):
         delete_in_batches(queryset, batch_size)
     with transaction.atomic():
-        Case.objects.filter(pk=case.pk).delete()
+        Case.objects.filter(pk=case_id).delete()
     if not Case.objects.filter(individual_id=individual_id).exists():
         delete_in_batches(Consent.objects.filter(individual_id=individual_id), batch_size)
         with transaction.atomic():
             Individual.objects.filter(pk=individual_id).delete()
-    for relative in documents:
-        document_path(relative).unlink(missing_ok=True)
 
 
 def delete_in_batches(queryset: QuerySet, batch_size: int) -> None:
     """Newest first, `batch_size` rows a transaction. A journal entry's corrections are newer
     than it, so they go in its batch or before, as an agreement's revision does; within a
     batch, the link between an entry and its correction is cut first (the ORM refuses to
-    delete a protected entry together with what protects it)."""
+    delete a protected entry together with what protects it).
+
+    The batch's documents are removed from storage inside its transaction, after its rows:
+    should the commit fail, the rows still name them for the next run, and once it commits
+    no document is left that no row names."""
     model: type[models.Model] = queryset.model
     self_links = [
         field.name
         for field in model._meta.concrete_fields
         if (field.many_to_one or field.one_to_one) and field.related_model is model
     ]
+    files = DOCUMENT_FIELDS.get(model, ())
     while True:
         with transaction.atomic():
             ids = list(queryset.order_by("-pk").values_list("pk", flat=True)[:batch_size])
             if not ids:
                 return
             batch = model.objects.filter(pk__in=ids)
+            documents = [path for row in batch.values_list(*files) for path in row] if files else []
             if self_links:
                 batch.update(**dict.fromkeys(self_links))
             batch.delete()
+            for relative in documents:
+                if relative:
+                    document_path(relative).unlink(missing_ok=True)
 
 
 @transaction.atomic

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-from celery import shared_task
-from django.db import DatabaseError
+from celery import Task, shared_task
 from django.utils import timezone
 
+from avhopp.tasks import DOCUMENT_TASK, RETRIED_TASK, run_document_job
 from retention import documents, services
 from retention.models import ArchiveExport, Extract
-
-TRANSIENT_ERRORS = (DatabaseError, OSError)
-RETRYING = {
-    "acks_late": True,
-    "reject_on_worker_lost": True,
-    "autoretry_for": TRANSIENT_ERRORS,
-    "retry_backoff": 2,
-    "retry_backoff_max": 60,
-    "max_retries": 5,
-}
 
 
 @shared_task(name="retention.tasks.propose_gallring")
@@ -25,7 +15,7 @@ def propose_gallring() -> int:
     return services.gallring_propose_all(as_of=timezone.localdate())
 
 
-@shared_task(name="retention.tasks.execute_gallring", **RETRYING)
+@shared_task(name="retention.tasks.execute_gallring", **RETRIED_TASK)
 def execute_gallring(proposal_id: int) -> None:
     services.gallring_execute(proposal_id=proposal_id)
 
@@ -35,21 +25,35 @@ def expire_audit_partitions() -> int:
     return len(services.audit_partitions_expire(today=timezone.now().date()))
 
 
-@shared_task(name="retention.tasks.render_extract", **RETRYING)
-def render_extract(extract_id: int) -> None:
-    try:
-        documents.extract_render(extract_id=extract_id)
-    except Exception as error:
-        if not isinstance(error, TRANSIENT_ERRORS):
-            documents.document_failed(Extract, extract_id, type(error).__name__)
-        raise
+@shared_task(name="retention.tasks.render_extract", **DOCUMENT_TASK)
+def render_extract(self: Task, extract_id: int) -> None:
+    run_document_job(
+        self,
+        render=lambda: documents.extract_render(extract_id=extract_id),
+        mark_failed=lambda error: documents.document_failed(
+            model=Extract, object_id=extract_id, error=error
+        ),
+        failed="utdraget kunde inte skapas.",
+    )
 
 
-@shared_task(name="retention.tasks.render_archive_export", **RETRYING)
-def render_archive_export(export_id: int) -> None:
-    try:
-        documents.archive_export_render(export_id=export_id)
-    except Exception as error:
-        if not isinstance(error, TRANSIENT_ERRORS):
-            documents.document_failed(ArchiveExport, export_id, type(error).__name__)
-        raise
+@shared_task(name="retention.tasks.render_archive_export", **DOCUMENT_TASK)
+def render_archive_export(self: Task, export_id: int) -> None:
+    run_document_job(
+        self,
+        render=lambda: documents.archive_export_render(export_id=export_id),
+        mark_failed=lambda error: documents.document_failed(
+            model=ArchiveExport, object_id=export_id, error=error
+        ),
+        failed="arkivexporten kunde inte skapas.",
+    )
+
+
+@shared_task(name="retention.tasks.requeue_documents")
+def requeue_documents() -> int:
+    return documents.documents_requeue_stale()
+
+
+@shared_task(name="retention.tasks.requeue_gallring")
+def requeue_gallring() -> int:
+    return services.gallring_requeue_stale()

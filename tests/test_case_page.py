@@ -336,6 +336,6 @@ def test_gallring_deletes_the_journal_extracts_and_their_documents(
     extract.refresh_from_db()
     stored = document_path(extract.document_path)
     assert stored.exists()
-    case_file_delete(case=case)
+    case_file_delete(case_id=case.pk, individual_id=case.individual_id)
     assert not JournalExtract.objects.exists()
     assert not stored.exists()

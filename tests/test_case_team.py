@@ -244,7 +244,7 @@ def test_a_transfer_empties_the_team(
 
 def test_gallring_deletes_the_team_with_the_case(case: Case, worker: User, colleague: User) -> None:
     services.case_team_add(case=case, member=colleague, by=worker)
-    case_file_delete(case=case)
+    case_file_delete(case_id=case.pk, individual_id=case.individual_id)
     assert not Case.objects.filter(pk=case.pk).exists()
     assert not CaseTeamMember.objects.exists()
     assert User.objects.filter(pk=colleague.pk).exists()

@@ -382,7 +382,7 @@ def test_a_deleted_case_and_person_show_as_their_pseudonym(
         outcome=ItemOutcome.DELETED,
         pseudonym="G-5EUD0NYM0001",
     )
-    case_file_delete(case=gone)
+    case_file_delete(case_id=gone.pk, individual_id=gone.individual_id)
     assert not Case.objects.filter(pk=case_id).exists()
     client = login(log_reviewer)
     body = client.get(reverse("audit:search"), {"username": worker.username}).content.decode()

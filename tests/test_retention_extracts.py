@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from celery.exceptions import Retry
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.urls import reverse
@@ -169,3 +170,57 @@ def test_the_case_page_offers_extracts_to_the_responsible_worker_only(
     )
     assert posted.status_code == 302
     assert Extract.objects.get(case=case).kind == ExtractKind.LOG
+
+
+def test_a_failed_render_marks_the_extract_failed_and_a_transient_error_is_retried_first(
+    case: Case, worker: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from retention import tasks
+
+    renders: list[str] = []
+
+    def broken(html: str) -> None:
+        renders.append(html)
+        raise ValueError("trasig mall")
+
+    monkeypatch.setattr(documents, "render_pdf", broken)
+    extract = documents.extract_request(case=case, by=worker, kind="log", identity_checked="Pass")
+    with pytest.raises(ValueError):
+        tasks.render_extract.apply(args=[extract.pk])
+    extract.refresh_from_db()
+    assert len(renders) == 1  # not transient: failed at once, no retry
+    assert extract.status == DocumentStatus.FAILED and not extract.document_path
+    assert extract.error_message == "ValueError: utdraget kunde inte skapas."
+
+    def unreachable(html: str) -> None:
+        raise OSError("lagringen svarar inte")
+
+    monkeypatch.setattr(documents, "render_pdf", unreachable)
+    extract = documents.extract_request(case=case, by=worker, kind="log", identity_checked="Pass")
+    with pytest.raises(Retry):
+        tasks.render_extract.apply(args=[extract.pk])
+    extract.refresh_from_db()
+    assert extract.status == DocumentStatus.QUEUED  # transient: retried, not failed
+    last = tasks.render_extract.max_retries
+    with pytest.raises(OSError):
+        tasks.render_extract.apply(args=[extract.pk], retries=last)
+    extract.refresh_from_db()
+    assert extract.status == DocumentStatus.FAILED
+    assert extract.error_message == "Tillfälligt fel kvarstod efter flera försök."
+
+
+def test_a_failed_archive_export_is_marked_failed(
+    case: Case, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from retention import tasks
+
+    def broken(html: str, **options: Any) -> None:
+        raise ValueError("trasig mall")
+
+    monkeypatch.setattr(documents, "render_pdf", broken)
+    export = documents.archive_export_create(case=case)
+    with pytest.raises(ValueError):
+        tasks.render_archive_export.apply(args=[export.pk])
+    export.refresh_from_db()
+    assert export.status == DocumentStatus.FAILED and not export.document_path
+    assert export.error_message == "ValueError: arkivexporten kunde inte skapas."

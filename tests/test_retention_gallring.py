@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.test import Client
@@ -65,12 +66,14 @@ from retention.models import (
     LegalHold,
     ProposalStatus,
 )
+from retention.tasks import execute_gallring
 from tests.access_support import ready_referral
 from tests.followup_support import ANSWERS, followed_up
 from tests.method_support import method_work
 from tests.relocation_support import Parties
 from tests.relocation_support import advance as advance_relocation
 from tests.support import assess_threat
+from tests.worker_support import DEAD_BROKER, broker_at, take_queued
 
 LONG_AGO = datetime(2015, 6, 10, 9, 0, tzinfo=UTC)
 
@@ -582,3 +585,145 @@ def test_a_relocation_step_is_an_entry_of_the_file(
     RelocationStep.objects.filter(relocation=relocation).update(entered_at=LATER)
     [due] = services.files_due(agency=municipality, as_of=timezone.localdate())
     assert due.last_entry_on == date(2018, 1, 10)
+
+
+# --- Carried out again: a run cut short, a job the broker missed -------------------------------
+
+
+class WorkerLost(Exception):
+    """The run stops here, as when its worker is killed: what it committed stays."""
+
+
+@pytest.mark.parametrize("lost_at", ["JournalEntry", "Consent", "the log row"])
+def test_a_run_cut_short_is_finished_by_the_next_under_one_pseudonym_and_logged_once(
+    lost_at: str,
+    full_file: Case,
+    archive_officer: User,
+    municipality: Agency,
+    doc_root: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks,
+) -> None:
+    """Lost among the file's rows, after the case row (the person left), or just before the
+    outcome and its log row: the next run deletes the rest and logs the deletion once."""
+    person = full_file.individual_id
+    proposal = services.gallring_propose(agency=municipality, as_of=timezone.localdate())
+    with django_capture_on_commit_callbacks(execute=False):
+        services.gallring_approve(proposal=proposal, by=archive_officer)
+    real_delete, real_audit = services.delete_in_batches, services.audit_record
+
+    def delete_until_lost(queryset: Any, batch_size: int) -> None:
+        if queryset.model.__name__ == lost_at:
+            raise WorkerLost
+        real_delete(queryset, batch_size)
+
+    def log_until_lost(**event: Any) -> None:
+        if lost_at == "the log row":
+            raise WorkerLost
+        real_audit(**event)
+
+    monkeypatch.setattr(services, "delete_in_batches", delete_until_lost)
+    monkeypatch.setattr(services, "audit_record", log_until_lost)
+    with pytest.raises(WorkerLost):
+        services.gallring_execute(proposal_id=proposal.pk, batch_size=2)
+    item = proposal.items.get()
+    assert item.outcome == ItemOutcome.PENDING and item.pseudonym.startswith("G-")
+    assert Case.objects.filter(pk=full_file.pk).exists() == (lost_at == "JournalEntry")
+    assert Individual.objects.filter(pk=person).exists() == (lost_at != "the log row")
+    assert _files(doc_root) == set()  # each document went with its row, none left behind
+    assert not AuditEvent.objects.filter(action=AuditAction.GALLRING_DELETED).exists()
+
+    monkeypatch.setattr(services, "delete_in_batches", real_delete)
+    monkeypatch.setattr(services, "audit_record", real_audit)
+    services.gallring_execute(proposal_id=proposal.pk, batch_size=2)
+    services.gallring_execute(proposal_id=proposal.pk, batch_size=2)  # done: changes nothing
+    proposal.refresh_from_db()
+    assert proposal.status == ProposalStatus.DONE
+    begun_as = item.pseudonym
+    item.refresh_from_db()
+    assert (item.outcome, item.pseudonym) == (ItemOutcome.DELETED, begun_as)
+    assert not Case.objects.filter(pk=full_file.pk).exists()
+    assert not Individual.objects.filter(pk=person).exists()
+    assert not Consent.objects.filter(individual_id=person).exists()
+    assert set(_method_rows(full_file.pk).values()) == {0}
+    [logged] = AuditEvent.objects.filter(action=AuditAction.GALLRING_DELETED)
+    assert (logged.case_id, logged.individual_id, logged.reason) == (full_file.pk, person, begun_as)
+
+
+def test_the_archive_export_is_ordered_once_whatever_stops_the_run(
+    old_closed: Callable[..., Case],
+    archive_officer: User,
+    municipality: Agency,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks,
+) -> None:
+    research = old_closed(born=date(1979, 8, 15))
+    proposal = services.gallring_propose(agency=municipality, as_of=timezone.localdate())
+    with django_capture_on_commit_callbacks(execute=False):
+        services.gallring_approve(proposal=proposal, by=archive_officer)
+    real_create = services.archive_export_create
+
+    def create_then_lost(**order: Any) -> ArchiveExport:
+        real_create(**order)
+        raise WorkerLost
+
+    monkeypatch.setattr(services, "archive_export_create", create_then_lost)
+    with (
+        django_capture_on_commit_callbacks(execute=False) as published,
+        pytest.raises(WorkerLost),
+    ):
+        services.gallring_execute(proposal_id=proposal.pk)
+    # The export and the item's outcome are one transaction: undone together.
+    assert not ArchiveExport.objects.exists() and published == []
+    assert proposal.items.get().outcome == ItemOutcome.PENDING
+
+    monkeypatch.setattr(services, "archive_export_create", real_create)
+    with django_capture_on_commit_callbacks(execute=False) as published:
+        services.gallring_execute(proposal_id=proposal.pk)
+        services.gallring_execute(proposal_id=proposal.pk)
+    item = proposal.items.get()
+    [export] = ArchiveExport.objects.all()
+    assert (export.case_id, export.item, item.outcome) == (
+        research.pk,
+        item,
+        ItemOutcome.ARCHIVED,
+    )
+    assert len(published) == 1  # its render published once
+    assert AuditEvent.objects.filter(action=AuditAction.ARCHIVE_EXPORT).count() == 1
+    assert Case.objects.filter(pk=research.pk).exists()
+
+
+@pytest.mark.services
+@pytest.mark.skipif(not django_settings.REDIS_URL, reason="needs the Redis broker")
+def test_an_approval_the_broker_missed_is_published_again_and_carried_out(
+    old_closed: Callable[..., Case],
+    archive_officer: User,
+    municipality: Agency,
+    django_capture_on_commit_callbacks,
+) -> None:
+    due = old_closed()
+    proposal = services.gallring_propose(agency=municipality, as_of=timezone.localdate())
+    with broker_at(DEAD_BROKER), django_capture_on_commit_callbacks(execute=True) as callbacks:
+        services.gallring_approve(proposal=proposal, by=archive_officer)
+    assert len(callbacks) == 1  # published, and refused: the decision stands all the same
+    proposal.refresh_from_db()
+    assert proposal.status == ProposalStatus.APPROVED
+    assert take_queued(execute_gallring.name, {proposal.pk}) == 0
+
+    # Just approved: not published again yet (its job may be on the way).
+    assert services.gallring_requeue_stale() == 0
+    assert take_queued(execute_gallring.name, {proposal.pk}) == 0
+    GallringProposal.objects.filter(pk=proposal.pk).update(
+        queued_at=timezone.now() - timedelta(minutes=20)
+    )
+    try:
+        assert services.gallring_requeue_stale() == 1
+    finally:
+        published = take_queued(execute_gallring.name, {proposal.pk})
+    assert published == 1
+    execute_gallring.apply(args=[proposal.pk])
+    proposal.refresh_from_db()
+    assert proposal.status == ProposalStatus.DONE
+    assert proposal.items.get().outcome == ItemOutcome.DELETED
+    assert not Case.objects.filter(pk=due.pk).exists()
+    assert services.gallring_requeue_stale(older_than=timedelta(0)) == 0  # done: owed no more
