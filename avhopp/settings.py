@@ -549,35 +549,35 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "inter
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
-    "expire-consents": {"task": "cases.tasks.expire_consents", "schedule": 300.0},
-    "requeue-stale-referrals": {"task": "referrals.tasks.requeue_stale", "schedule": 120.0},
-    "expire-relocation-answers": {"task": "relocations.tasks.expire_answers", "schedule": 300.0},
-    "requeue-relocation-agreements": {
-        "task": "relocations.tasks.requeue_agreements",
-        "schedule": 120.0,
+    # Every 2 minutes: publish again the jobs a broker outage or a vanished worker left owed.
+    **{
+        name: {"task": task, "schedule": 120.0}
+        for name, task in (
+            ("requeue-stale-referrals", "referrals.tasks.requeue_stale"),
+            ("requeue-relocation-agreements", "relocations.tasks.requeue_agreements"),
+            ("requeue-method-agreements", "method.tasks.requeue_agreements"),
+            ("requeue-journal-extracts", "cases.tasks.requeue_journal_extracts"),
+            ("requeue-retention-documents", "retention.tasks.requeue_documents"),
+            ("requeue-research-extracts", "research.tasks.requeue_stale"),
+            ("requeue-quarterly-reports", "followup.tasks.requeue_stale"),
+            ("requeue-notification-mails", "avhopp.tasks.requeue_notification_mails"),
+        )
     },
-    "requeue-method-agreements": {"task": "method.tasks.requeue_agreements", "schedule": 120.0},
+    "expire-consents": {"task": "cases.tasks.expire_consents", "schedule": 300.0},
+    "expire-relocation-answers": {"task": "relocations.tasks.expire_answers", "schedule": 300.0},
+    # An approved gallring is due by the end of next year, not in minutes; a run that gets on
+    # keeps its proposal fresh, so only one stopped for 15 minutes is published again.
+    "requeue-gallring": {"task": "retention.tasks.requeue_gallring", "schedule": 300.0},
     # Daily, though a month needs it once: a missed run is made up the next day.
     "audit-partitions-ahead": {
         "task": "avhopp.tasks.audit_partitions_ahead",
         "schedule": crontab(hour=1, minute=15),
     },
-    # Monthly: the gallring proposals, and the log's months past their retention.
-    "propose-gallring": {
-        "task": "retention.tasks.propose_gallring",
-        "schedule": crontab(day_of_month=1, hour=2, minute=30),
-    },
-    "expire-audit-partitions": {
-        "task": "retention.tasks.expire_audit_partitions",
-        "schedule": crontab(day_of_month=2, hour=2, minute=30),
-    },
     # Nightly: the national register from the municipal data (idempotent, writes changes only).
     "build-register": {"task": "register.tasks.build", "schedule": crontab(hour=2, minute=30)},
-    "requeue-research-extracts": {"task": "research.tasks.requeue_stale", "schedule": 120.0},
-    "requeue-quarterly-reports": {"task": "followup.tasks.requeue_stale", "schedule": 120.0},
-    "requeue-notification-mails": {
-        "task": "avhopp.tasks.requeue_notification_mails",
-        "schedule": 120.0,
+    "prune-notifications": {
+        "task": "avhopp.tasks.prune_notifications",
+        "schedule": crontab(hour=3, minute=15),
     },
     # Daily: reminders of what comes due (each thing and due date once, whatever the reruns).
     "send-reminders": {
@@ -588,18 +588,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "method.tasks.send_outcome_reminders",
         "schedule": crontab(hour=6, minute=50),
     },
-    "prune-notifications": {
-        "task": "avhopp.tasks.prune_notifications",
-        "schedule": crontab(hour=3, minute=15),
+    # Monthly: the gallring proposals, and the log's months past their retention.
+    "propose-gallring": {
+        "task": "retention.tasks.propose_gallring",
+        "schedule": crontab(day_of_month=1, hour=2, minute=30),
     },
-    "requeue-journal-extracts": {"task": "cases.tasks.requeue_journal_extracts", "schedule": 120.0},
-    "requeue-retention-documents": {
-        "task": "retention.tasks.requeue_documents",
-        "schedule": 120.0,
+    "expire-audit-partitions": {
+        "task": "retention.tasks.expire_audit_partitions",
+        "schedule": crontab(day_of_month=2, hour=2, minute=30),
     },
-    # An approved gallring is due by the end of next year, not in minutes; a run that gets on
-    # keeps its proposal fresh, so only one stopped for 15 minutes is published again.
-    "requeue-gallring": {"task": "retention.tasks.requeue_gallring", "schedule": 300.0},
 }
 
 LOGGING = {
