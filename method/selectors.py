@@ -205,13 +205,30 @@ def _open_points(
     return sorted(points, key=lambda point: (point.due_on, point.case.pk))
 
 
-def outcomes_of(access: CaseAccess) -> tuple[list[FollowUpOutcome], list[DuePoint]]:
-    """The case's recorded outcomes and its points due, for the owning agency."""
+@dataclass(frozen=True)
+class CaseOutcomes:
+    recorded: list[FollowUpOutcome]
+    due: list[DuePoint]  # come, and not recorded: the ones to record now
+    coming: DuePoint | None  # the next point still to come, which a reminder announces
+
+
+def outcomes_of(access: CaseAccess) -> CaseOutcomes:
+    """The case's recorded outcomes, its points due and the next to come, for the owning
+    agency."""
     if not access.allows(CaseAction.READ_OWNER_DETAILS):
-        return [], []
+        return CaseOutcomes(recorded=[], due=[], coming=None)
     recorded = list(FollowUpOutcome.objects.filter(case_id=access.case.pk))
-    due = due_points(access.case, {o.months for o in recorded}, timezone.localdate())
-    return recorded, due
+    today = timezone.localdate()
+    points = due_points(access.case, {o.months for o in recorded}, date.max)
+    return CaseOutcomes(
+        recorded=recorded,
+        due=[point for point in points if point.due_on <= today],
+        coming=min(
+            (point for point in points if point.due_on > today),
+            key=lambda point: point.due_on,
+            default=None,
+        ),
+    )
 
 
 @dataclass(frozen=True)

@@ -541,7 +541,7 @@ def outcome_reminders_send(*, today: date | None = None) -> int:
             notify(
                 users=recipients,
                 kind=NotificationKind.OUTCOMES_DUE,
-                url=f"{point.case.get_absolute_url()}#method",
+                url=f"{point.case.get_absolute_url()}#outcomes",
             )
         sent += 1
     return sent

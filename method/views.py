@@ -335,8 +335,9 @@ def calendar_view(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def outcome_view(request: HttpRequest, access: CaseAccess) -> HttpResponse:
     """Record the outcomes of one follow-up point (`?manader=`) that has come."""
-    _recorded, due = outcomes_of(access)
-    point = next((p for p in due if str(p.months) == request.GET.get("manader")), None)
+    point = next(
+        (p for p in outcomes_of(access).due if str(p.months) == request.GET.get("manader")), None
+    )
     if point is None:
         raise Http404
     form = OutcomeForm(request.POST or None)

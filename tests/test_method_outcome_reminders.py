@@ -67,7 +67,7 @@ def test_a_point_coming_due_is_reminded_once_to_the_responsible_worker(
     closed_on(case, worker, ANCHOR)
     assert services.outcome_reminders_send(today=TODAY) == 1
     # The responsible worker alone: not the colleague, nor the coordinator, who may record it.
-    assert _told() == [("worker", KIND, f"/arenden/{case.pk}/#method")]
+    assert _told() == [("worker", KIND, f"/arenden/{case.pk}/#outcomes")]
     claim = ReminderSent.objects.get()
     assert (claim.subject, claim.due_on) == (f"outcome:{case.pk}:6", DUE)
     # A rerun, the same day or the next, sends nothing again.
@@ -150,7 +150,7 @@ def test_a_responsible_worker_who_is_inactive_or_may_not_record_is_not_reminded(
     assert not ReminderSent.objects.exists()
     User.objects.filter(pk=worker.pk).update(role=Role.SOCIAL_WORKER)
     assert services.outcome_reminders_send(today=TODAY) == 1
-    assert _told() == [("worker", KIND, f"/arenden/{case.pk}/#method")]
+    assert _told() == [("worker", KIND, f"/arenden/{case.pk}/#outcomes")]
 
 
 def test_the_notification_holds_its_kind_and_a_link_to_the_method_section(
@@ -169,7 +169,7 @@ def test_the_notification_holds_its_kind_and_a_link_to_the_method_section(
         "mail_wanted",
         "mailed_at",
     }
-    assert (notification["kind"], notification["url"]) == (KIND, f"/arenden/{case.pk}/#method")
+    assert (notification["kind"], notification["url"]) == (KIND, f"/arenden/{case.pk}/#outcomes")
     client = login(worker)
     listed = client.get(reverse("notifications:list")).content.decode()
     assert "Resultat vid uppföljning ska snart registreras" in listed
@@ -178,9 +178,25 @@ def test_the_notification_holds_its_kind_and_a_link_to_the_method_section(
         assert text not in listed
     opened = client.get(reverse("notifications:open", args=[notification["id"]]))
     assert opened.status_code == 302
-    assert opened["Location"] == f"/arenden/{case.pk}/#method"
+    assert opened["Location"] == f"/arenden/{case.pk}/#outcomes"
     page = client.get(f"/arenden/{case.pk}/").content.decode()
-    assert 'id="method"' in page
+    assert 'id="outcomes"' in page
+
+
+def test_the_case_page_shows_the_point_a_reminder_announces(
+    case: Case, worker: User, login: Callable[[User], Client]
+) -> None:
+    today = timezone.localdate()
+    anchor = months_after(today + timedelta(days=10), -6)
+    closed_on(case, worker, anchor)
+    assert services.outcome_reminders_send(today=today) == 1
+    page = login(worker).get(Notification.objects.get().url.split("#")[0]).content.decode()
+    section = page.split('id="outcomes"')[1].split("</section>")[0]
+    due_on = months_after(anchor, 6)
+    assert f"Nästa uppföljning: 6 månader efter avslut ({due_on:%Y-%m-%d})." in section
+    # Announced, not yet to be recorded, and not "nothing to follow up".
+    assert "Registrera resultat" not in section
+    assert "Inga resultat att följa upp" not in section
 
 
 def test_the_mail_says_nothing_of_the_case(
@@ -204,7 +220,7 @@ def test_the_mail_says_nothing_of_the_case(
         person.address,
         case.reference,
         f"/arenden/{case.pk}/",
-        "#method",
+        "#outcomes",
         str(KIND.label),
         "Resultat",
     ):
@@ -294,7 +310,7 @@ def test_the_task_runs_through_celery_daily(case: Case, worker: User, settings: 
     celery_app.loader.import_default_modules()  # as a worker starts: autodiscovery by app
     assert celery_app.tasks[name].apply().get() == 1
     assert celery_app.tasks[name].apply().get() == 0
-    assert _told() == [("worker", KIND, f"/arenden/{case.pk}/#method")]
+    assert _told() == [("worker", KIND, f"/arenden/{case.pk}/#outcomes")]
 
 
 def test_the_anchor_window_is_exact_at_month_ends() -> None:
