@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import io
+import logging
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
+from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.http import FileResponse
+
+logger = logging.getLogger(__name__)
 
 
 def document_path(relative: str) -> Path:
@@ -29,6 +36,34 @@ def write_document(relative: str, content: bytes) -> None:
         os.fsync(handle.fileno())
     os.chmod(handle.name, 0o600)
     os.replace(handle.name, target)
+
+
+def delete_document(relative: str) -> None:
+    document_path(relative).unlink(missing_ok=True)
+
+
+def documents_recorded(
+    rows: QuerySet, paths: Iterable[str], *, where: Q | None = None, **fields: Any
+) -> bool:
+    """Record documents just written on the rows that name them (`rows`, by key), setting
+    `fields` on those of them that match `where`; or, when gallring deleted the rows while
+    the documents were made, remove the documents (then False). No document may outlive the
+    row that names it: gallring reads a batch's paths under the same row lock it deletes
+    them under, so either it waits for this and finds the paths recorded, or this waits for
+    it and finds the rows gone. A row that is there but in another state keeps its
+    documents: a duplicate job writes the same names, and another worker may have recorded
+    them."""
+    paths = [relative for relative in paths if relative]
+    with transaction.atomic():
+        if not list(rows.select_for_update().values_list("pk", flat=True)):
+            for relative in paths:
+                delete_document(relative)
+            logger.info(
+                "%s gone while its documents were made: %s removed", rows.model._meta.label, paths
+            )
+            return False
+        rows.filter(where or Q()).update(**fields)
+    return True
 
 
 def read_document(relative: str) -> bytes:

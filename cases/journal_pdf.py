@@ -4,11 +4,12 @@ Celery job (cases.tasks)."""
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from avhopp.pdf import render_pdf
-from avhopp.storage import write_document
+from avhopp.storage import documents_recorded, write_document
 from cases.masking import shown_identity
 from cases.models import JournalExtract, JournalExtractStatus
 from cases.parts import JOURNAL
@@ -55,7 +56,10 @@ def journal_extract_render(*, extract_id: int) -> None:
     pdf = render_pdf(html)
     relative = journal_extract_filename(extract_id)
     write_document(relative, pdf.content)
-    JournalExtract.objects.filter(pk=extract_id, status=JournalExtractStatus.QUEUED).update(
+    documents_recorded(
+        JournalExtract.objects.filter(pk=extract_id),
+        [relative],
+        where=Q(status=JournalExtractStatus.QUEUED),
         status=JournalExtractStatus.READY,
         document_path=relative,
         page_count=pdf.page_count,

@@ -7,7 +7,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from avhopp.pdf import render_pdf
-from avhopp.storage import write_document
+from avhopp.storage import documents_recorded, write_document
 from cases.masking import shown_identity
 from method.models import Agreement
 
@@ -43,6 +43,9 @@ def agreement_render(*, agreement_id: int) -> None:
         return
     relative = agreement_filename(agreement_id)
     write_document(relative, render_pdf(agreement_html(agreement)).content)
-    Agreement.objects.filter(pk=agreement_id).update(
-        document_path=relative, generated_at=timezone.now()
+    documents_recorded(
+        Agreement.objects.filter(pk=agreement_id),
+        [relative],
+        document_path=relative,
+        generated_at=timezone.now(),
     )

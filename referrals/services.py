@@ -20,7 +20,7 @@ from avhopp.audit import audit_record
 from avhopp.models import AuditAction, NotificationKind
 from avhopp.notifications import notify, users_of
 from avhopp.pdf import render_pdf
-from avhopp.storage import write_document
+from avhopp.storage import documents_recorded, write_document
 from cases.masking import shown_identity
 from cases.models import Case, ConsentScope
 from cases.policy import CaseAction, CasePolicy
@@ -200,26 +200,17 @@ def referral_render(*, referral_id: int) -> None:
     pdf = render_pdf(html)
     relative = document_filename(referral)
     write_document(relative, pdf.content)
-    with transaction.atomic():
-        referral = Referral.objects.select_for_update().get(pk=referral_id)
-        referral.document_path = relative
-        referral.document_sha256 = hashlib.sha256(pdf.content).hexdigest()
-        referral.document_size = len(pdf.content)
-        referral.page_count = pdf.page_count
-        referral.generated_at = timezone.now()
-        referral.status = ReferralStatus.READY
-        referral.error_message = ""
-        referral.save(
-            update_fields=[
-                "document_path",
-                "document_sha256",
-                "document_size",
-                "page_count",
-                "generated_at",
-                "status",
-                "error_message",
-            ]
-        )
+    documents_recorded(
+        Referral.objects.filter(pk=referral_id),
+        [relative],
+        document_path=relative,
+        document_sha256=hashlib.sha256(pdf.content).hexdigest(),
+        document_size=len(pdf.content),
+        page_count=pdf.page_count,
+        generated_at=timezone.now(),
+        status=ReferralStatus.READY,
+        error_message="",
+    )
 
 
 def referral_mark_failed(*, referral_id: int, error: str) -> None:

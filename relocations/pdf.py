@@ -4,12 +4,11 @@ without the new address, which nobody there may read (relocations.policy)."""
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from avhopp.pdf import render_pdf
-from avhopp.storage import write_document
+from avhopp.storage import documents_recorded, write_document
 from relocations.models import AgreementCopy, PlacementAgreement, Relocation
 
 
@@ -47,9 +46,10 @@ def agreement_render(*, relocation_id: int) -> None:
         relative = agreement_filename(relocation_id, copy)
         write_document(relative, render_pdf(agreement_html(relocation, copy)).content)
         paths[copy] = relative
-    with transaction.atomic():
-        PlacementAgreement.objects.filter(relocation_id=relocation_id).update(
-            full_path=paths[AgreementCopy.FULL],
-            sending_path=paths[AgreementCopy.SENDING],
-            generated_at=timezone.now(),
-        )
+    documents_recorded(
+        PlacementAgreement.objects.filter(relocation_id=relocation_id),
+        paths.values(),
+        full_path=paths[AgreementCopy.FULL],
+        sending_path=paths[AgreementCopy.SENDING],
+        generated_at=timezone.now(),
+    )

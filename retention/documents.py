@@ -22,7 +22,7 @@ from avhopp import jobs
 from avhopp.audit import audit_record
 from avhopp.models import AuditAction, AuditEvent, User
 from avhopp.pdf import render_pdf
-from avhopp.storage import read_document, write_document
+from avhopp.storage import documents_recorded, read_document, write_document
 from cases.audit_selectors import touching_case
 from cases.models import Case, Individual
 from cases.policy import CaseAction, CasePolicy
@@ -141,12 +141,19 @@ def log_html(*, individual: Individual, cases: QuerySet[Case], agency_name: str)
         return render_to_string("retention/log_document.html", context)
 
 
-def _store(document: DocumentFields, relative: str, content: bytes) -> str:
+def _store(document: DocumentFields, relative: str, content: bytes) -> dict[str, Any]:
+    """Write the document and set its fields on `document`; those fields, for the caller to
+    record."""
     write_document(relative, content)
-    digest = hashlib.sha256(content).hexdigest()
-    document.document_path, document.document_sha256 = relative, digest
-    document.generated_at, document.status = timezone.now(), DocumentStatus.READY
-    return digest
+    fields = {
+        "document_path": relative,
+        "document_sha256": hashlib.sha256(content).hexdigest(),
+        "generated_at": timezone.now(),
+        "status": DocumentStatus.READY,
+    }
+    for name, value in fields.items():
+        setattr(document, name, value)
+    return fields
 
 
 @transaction.atomic
@@ -204,9 +211,13 @@ def documents_requeue_stale(*, older_than: timedelta = timedelta(minutes=2)) -> 
 
 
 def extract_render(*, extract_id: int) -> None:
-    extract = Extract.objects.select_related("case__owning_agency", "individual").get(pk=extract_id)
-    if extract.status == DocumentStatus.READY:
-        return
+    extract = (
+        Extract.objects.select_related("case__owning_agency", "individual")
+        .filter(pk=extract_id)
+        .first()
+    )
+    if extract is None or extract.status == DocumentStatus.READY:
+        return  # deleted by gallring meanwhile, or a duplicate job
     agency = extract.case.owning_agency
     # What this agency holds: the person's cases that it owns.
     cases = Case.objects.filter(individual=extract.individual, owning_agency=agency)
@@ -219,8 +230,9 @@ def extract_render(*, extract_id: int) -> None:
         )
     else:
         html = log_html(individual=extract.individual, cases=cases, agency_name=agency.name)
-    _store(extract, f"extracts/{extract.pk}.pdf", render_pdf(html).content)
-    extract.save(update_fields=["document_path", "document_sha256", "generated_at", "status"])
+    relative = f"extracts/{extract.pk}.pdf"
+    fields = _store(extract, relative, render_pdf(html).content)
+    documents_recorded(Extract.objects.filter(pk=extract.pk), [relative], **fields)
 
 
 def extract_hand_over(*, extract: Extract, by: User) -> bytes:
@@ -268,7 +280,7 @@ def archive_export_render(*, export_id: int) -> None:
     )
     pdf = render_pdf(html, pdf_variant=ARCHIVE_PDF_VARIANT)
     folder = f"archive/{case.pk}"
-    digest = _store(export, f"{folder}/{export.pk}.pdf", pdf.content)
+    _store(export, f"{folder}/{export.pk}.pdf", pdf.content)
     manifest = {
         "case_reference": export.case_reference,
         "agency": case.owning_agency.name,
@@ -281,7 +293,7 @@ def archive_export_render(*, export_id: int) -> None:
                 "format": "PDF/A-3b",
                 "bytes": len(pdf.content),
                 "pages": pdf.page_count,
-                "sha256": digest,
+                "sha256": export.document_sha256,
             }
         ],
     }

@@ -28,7 +28,7 @@ from avhopp import jobs
 from avhopp.audit import audit_record
 from avhopp.audit_partitions import add_months, audit_partitions_drop_before
 from avhopp.models import Agency, AgencyKind, AuditAction
-from avhopp.storage import document_path
+from avhopp.storage import delete_document
 from cases.models import (
     Case,
     CaseGroupObjectPermission,
@@ -422,13 +422,19 @@ def delete_in_batches(queryset: QuerySet, batch_size: int) -> None:
             if not ids:
                 return
             batch = model.objects.filter(pk__in=ids)
-            documents = [path for row in batch.values_list(*files) for path in row] if files else []
+            documents: list[str] = []
+            if files:
+                # Locked, in key order: a job recording a document on one of these rows
+                # waits for the deletion and then removes its document itself
+                # (avhopp.storage.documents_recorded), or has recorded it and it is read here.
+                locked = batch.select_for_update().order_by("pk").values_list(*files)
+                documents = [path for row in locked for path in row]
             if self_links:
                 batch.update(**dict.fromkeys(self_links))
             batch.delete()
             for relative in documents:
                 if relative:
-                    document_path(relative).unlink(missing_ok=True)
+                    delete_document(relative)
 
 
 @transaction.atomic
