@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from avhopp.audit import audit_event, audit_record
-from avhopp.database import planned_for_values
+from avhopp.database import joined_by_lookup, planned_for_values
 from avhopp.models import AuditAction, AuditEvent, User
 from avhopp.spreadsheets import csv_lines
 from avhopp.twofactor import require_recent_authentication
@@ -98,7 +98,8 @@ def log_page(events: QuerySet[AuditEvent], number: object) -> LogPage:
     except ValueError:
         page = 1
     start = (page - 1) * LOG_PAGE_SIZE
-    rows = list(events[start : start + LOG_PAGE_SIZE + 1])
+    with joined_by_lookup():  # a search by case joins the lists that showed it
+        rows = list(events[start : start + LOG_PAGE_SIZE + 1])
     return LogPage(rows[:LOG_PAGE_SIZE], page, len(rows) > LOG_PAGE_SIZE)
 
 

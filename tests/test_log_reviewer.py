@@ -752,11 +752,13 @@ def test_query_counts_of_the_reviewers_pages(
     # its cases and the people it names as objects (3: the people's registrations); who has
     # read: the case through the checkpoint (1), the page and its cases (2); summary: one
     # grouped query per part (2); sample: one ranked query per part (2), the reviews (1) and
-    # the cases (1). People are read only for rows whose object is a person.
+    # the cases (1). People are read only for rows whose object is a person. A page of events
+    # is read under joined_by_lookup: its setting (1), and in the test's transaction a
+    # savepoint made, rolled back and released (3; outside one, a transaction of its own).
     assert counts == {
-        "search by case": 8,
-        "search, newest": 8,
-        "who has read": 8,
+        "search by case": 12,
+        "search, newest": 12,
+        "who has read": 12,
         "summary": 7,
         "sample": 9,
     }
