@@ -31,11 +31,15 @@ class Variable(models.TextChoices):
     ENDED_YEAR = "ended_year", _("År för avslut")
     RELOCATED = "relocated", _("Omplacerad")
     INTERVENTION_KINDS = "intervention_kinds", _("Typer av insatser")
+    # One column per configured follow-up point and question (research.services).
+    FOLLOW_UPS = "follow_ups", _("Resultat vid uppföljning")
 
 
 PURPOSE_MIN, PURPOSE_MAX = 20, 2000
 
-# The quasi-identifiers: an extract is k-anonymous on those of them it holds.
+# The quasi-identifiers: an extract is k-anonymous on those of them it holds. The outcomes at
+# follow-up are not among them: they are known only to the programme, not something another
+# source could link a person by, and they are what the research is about.
 QUASI_IDENTIFIERS = (Variable.AGE_BAND, Variable.GENDER, Variable.REGION, Variable.YEAR)
 
 

@@ -7,12 +7,16 @@ import csv
 import io
 import re
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
@@ -20,6 +24,9 @@ from avhopp import jobs
 from avhopp.audit import audit_record
 from avhopp.models import Agency, AgencyKind, AuditAction
 from avhopp.storage import write_document
+from method.followup import anchor
+from method.models import Answer
+from method.selectors import outcome_questions
 from register.models import RegisterRecord
 from research.anonymity import MAX_SUPPRESSED, K, TooIdentifying, k_anonymise
 from research.models import (
@@ -57,6 +64,28 @@ DESCRIPTIONS = {
     Variable.RELOCATED: "1 om personen flyttade till en annan kommun genom en omplacering.",
     Variable.INTERVENTION_KINDS: "Typer av insatser i ärendet, semikolonseparerade koder.",
 }
+_VALUES: dict[str, Callable[[RegisterRecord], str]] = {
+    Variable.AGE_BAND: lambda record: record.age_band,
+    Variable.GENDER: lambda record: record.gender,
+    Variable.REGION: lambda record: record.region,
+    Variable.YEAR: lambda record: record.opened_quarter[:4],
+    Variable.STATUS: lambda record: record.status,
+    Variable.OUTCOME: lambda record: record.outcome,
+    Variable.ENDED_YEAR: lambda record: record.ended_quarter[:4],
+    Variable.RELOCATED: lambda record: "1" if record.relocated else "0",
+    Variable.INTERVENTION_KINDS: lambda record: ";".join(
+        sorted({i["kind"] for i in record.interventions})
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of the extract: its name, its line in the data dictionary, its value."""
+
+    name: str
+    description: str
+    value: Callable[[RegisterRecord], str]
 
 
 def document_name(extract: ExtractRequest, kind: str) -> str:
@@ -152,7 +181,8 @@ def extract_build(*, extract_id: int) -> None:
             5,
         )
         extract.save(update_fields=["status", "queued_at", "progress"])
-    rows = [_row(record, extract.variables) for record in RegisterRecord.objects.iterator()]
+    columns = _columns(extract.variables)
+    rows = [_row(record, columns) for record in RegisterRecord.objects.iterator()]
     _progress(extract_id, 30)
     quasi = [q for q in QUASI_IDENTIFIERS if q in extract.variables]
     try:
@@ -171,15 +201,15 @@ def extract_build(*, extract_id: int) -> None:
     ids = set()
     while len(ids) < len(shuffled):
         ids.add(secrets.token_hex(6))
-    header = ["id", *extract.variables]
+    header = ["id", *(column.name for column in columns)]
     table = [
-        [identifier, *(row[v] for v in extract.variables)]
+        [identifier, *(row[column.name] for column in columns)]
         for identifier, row in zip(sorted(ids), shuffled, strict=True)
     ]
     extract.file_stem = f"extracts/{extract.pk}-{secrets.token_hex(8)}"
     write_document(document_name(extract, "csv"), _csv([header, *table]))
     _progress(extract_id, 70)
-    dictionary = _dictionary(extract, result.coarsened, result.suppressed, len(rows))
+    dictionary = _dictionary(extract, columns, result.coarsened, result.suppressed, len(rows))
     write_document(document_name(extract, "dictionary"), _csv(dictionary))
     write_document(document_name(extract, "xlsx"), _workbook(header, table, dictionary))
     now = timezone.now()
@@ -209,27 +239,61 @@ def extract_mark_failed(*, extract_id: int, error: str) -> None:
     )
 
 
-def _row(record: RegisterRecord, variables: list[str]) -> dict[str, str]:
-    values = {
-        Variable.AGE_BAND: record.age_band,
-        Variable.GENDER: record.gender,
-        Variable.REGION: record.region,
-        Variable.YEAR: record.opened_quarter[:4],
-        Variable.STATUS: record.status,
-        Variable.OUTCOME: record.outcome,
-        Variable.ENDED_YEAR: record.ended_quarter[:4],
-        Variable.RELOCATED: "1" if record.relocated else "0",
-        Variable.INTERVENTION_KINDS: ";".join(sorted({i["kind"] for i in record.interventions})),
-    }
-    return {v: values[Variable(v)] for v in variables}
+def _columns(variables: list[str]) -> list[Column]:
+    columns = []
+    for variable in variables:
+        if variable == Variable.FOLLOW_UPS:
+            columns += _follow_up_columns()
+        else:
+            columns.append(Column(variable, DESCRIPTIONS[variable], _VALUES[variable]))
+    return columns
+
+
+def _follow_up_columns() -> list[Column]:
+    """One column per configured follow-up point and question, holding the answer's code
+    (register.services: a record's `follow_ups`, one entry per point with an outcome)."""
+    counted_from = anchor()
+    with translation.override("sv"):  # the data dictionary is in Swedish
+        codes = ", ".join(f"{code} ({label.lower()})" for code, label in Answer.choices)
+        return [
+            Column(
+                f"follow_up_{months}_{question}",
+                f"Uppföljning {months} månader {counted_from.label}, {label.lower()}: {codes}; "
+                "tomt när ärendet saknar resultat vid den uppföljningen.",
+                partial(_answer, months=months, counted_from=counted_from, question=question),
+            )
+            for months in settings.AVHOPP_OUTCOME_MONTHS
+            for question, label in outcome_questions()
+        ]
+
+
+def _answer(record: RegisterRecord, *, months: int, counted_from: str, question: str) -> str:
+    # An outcome recorded while the points counted from elsewhere (AVHOPP_OUTCOME_FROM) was
+    # at another point: not this column's.
+    return next(
+        (
+            point[question]
+            for point in record.follow_ups
+            if point["months"] == months and point["anchor"] == counted_from
+        ),
+        "",
+    )
+
+
+def _row(record: RegisterRecord, columns: list[Column]) -> dict[str, str]:
+    return {column.name: column.value(record) for column in columns}
 
 
 def _dictionary(
-    extract: ExtractRequest, coarsened: tuple[str, ...], suppressed: int, total: int
+    extract: ExtractRequest,
+    columns: list[Column],
+    coarsened: tuple[str, ...],
+    suppressed: int,
+    total: int,
 ) -> list[list[str]]:
     quasi = [q for q in QUASI_IDENTIFIERS if q in extract.variables]
     rows = [["variabel", "beskrivning"], ["id", "Slumpat id, nytt för varje uttag."]]
-    rows += [[v, DESCRIPTIONS[Variable(v)]] for v in extract.variables]
+    rows += [[column.name, column.description] for column in columns]
     rows += [
         ["", ""],
         ["uttag", extract.reference],
