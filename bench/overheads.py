@@ -1,11 +1,12 @@
-"""What the permission filter and the audit write cost: each timed against the same work
-without it, the two arms alternately."""
+"""What the permission filter and the audit write cost, and what the log search by case gains
+by joining through lookups: each timed against the same work without it, the two arms
+alternately."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 from unittest import mock
 
@@ -113,3 +114,44 @@ def bench_audit(actors: Actors, requests: int, warmup: int) -> dict[str, Any]:
         "overhead_p50": (a["p50"] - b["p50"]) / a["p50"],
         "overhead_p95": (a["p95"] - b["p95"]) / a["p95"],
     }
+
+
+def bench_joins(actors: Actors, requests: int, warmup: int) -> dict[str, Any]:
+    """The log reviewer's search by case and "who has read this case", each with its page read
+    under joined_by_lookup and as PostgreSQL plans it unaided, alternately, who goes first
+    swapped every round."""
+    client = client_for(actors.reviewer)
+    case = actors.logged_case
+    pages = {
+        "log search, one case's events": (
+            reverse("audit:search"),
+            {"case": case.reference},
+        ),
+        "who has read this case": (reverse("audit:case_readers", args=[case.pk]), {}),
+    }
+    unaided = mock.patch("cases.audit_views.joined_by_lookup", nullcontext)
+    samples: dict[tuple[str, bool], list[float]] = {
+        (label, aided): [] for label in pages for aided in (True, False)
+    }
+    for round_number in range(warmup + requests):
+        for label, (url, params) in pages.items():
+            for aided in (True, False) if round_number % 2 else (False, True):
+                with nullcontext() if aided else unaided:
+                    started = time.perf_counter()
+                    client.get(url, params)
+                    elapsed = time.perf_counter() - started
+                if round_number >= warmup:
+                    samples[(label, aided)].append(elapsed)
+    rows = []
+    for label in pages:
+        aided, plain = summary(samples[(label, True)]), summary(samples[(label, False)])
+        rows.append(
+            {
+                "page": label,
+                "aided": aided,
+                "unaided": plain,
+                "ratio_p50": aided["p50"] / plain["p50"],
+                "ratio_p95": aided["p95"] / plain["p95"],
+            }
+        )
+    return {"rows": rows}

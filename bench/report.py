@@ -94,6 +94,20 @@ def report(data: dict[str, Any]) -> str:
         f"{audit['without']['p95']:.1f} |",
         f"| overhead | {audit['overhead_p50']:.1%} | {audit['overhead_p95']:.1%} |",
     ]
+    if "joins" in data:
+        lines += [
+            "",
+            "| log reviewer's page (largest municipality's logged case) | joined by lookup p50 | "
+            "as planned p50 | ratio p50 | joined by lookup p95 | as planned p95 | ratio p95 |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for row in data["joins"]["rows"]:
+            aided, plain = row["aided"], row["unaided"]
+            lines.append(
+                f"| {row['page']} | {aided['p50']:.1f} | {plain['p50']:.1f} | "
+                f"{row['ratio_p50']:.2f} | {aided['p95']:.1f} | {plain['p95']:.1f} | "
+                f"{row['ratio_p95']:.2f} |"
+            )
     pdf = data["pdf"]
     lines += [
         "",

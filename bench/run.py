@@ -7,8 +7,10 @@ database holds a different N), through Django's test Client on the real URLs:
   referral overview, the log search), each as the reader who opens it: p50/p95 server time
   (time around client.get) and the query count of one request, timed in rounds beside the
   machine gauge (`bench/timing.py`);
-- the list without the permission filter (the floor) and the case page without the audit
-  write, each timed alternately with the real one (`bench/overheads.py`);
+- the list without the permission filter (the floor), the case page without the audit
+  write, and the log reviewer's pages for one case read as PostgreSQL plans them unaided
+  instead of joined by lookups, each timed alternately with the real one
+  (`bench/overheads.py`);
 - referral PDF: `referral_render` end to end against a bare WeasyPrint render of the same HTML,
   and submit-to-ready through a real Celery worker over Redis (`bench/pdf.py`).
 
@@ -36,7 +38,7 @@ from django.db import connection
 from django.utils import timezone
 
 from bench.dataset import Actors, ensure_dataset
-from bench.overheads import bench_audit, bench_floor
+from bench.overheads import bench_audit, bench_floor, bench_joins
 from bench.pages import bench_pages
 from bench.pdf import bench_pdf, bench_worker, drop_bench_referrals
 from bench.report import machine, report
@@ -62,6 +64,8 @@ def main() -> None:
     floor = bench_floor(actors, args.requests, args.warmup)
     print("Audit write:", flush=True)
     audit = bench_audit(actors, args.requests, args.warmup)
+    print("Log search joined by lookups:", flush=True)
+    joins = bench_joins(actors, args.requests, args.warmup)
     print("Referral PDF:", flush=True)
     pdf = bench_pdf(actors, args.pdf_runs)
     print("Submit-to-ready (Celery worker):", flush=True)
@@ -79,6 +83,7 @@ def main() -> None:
         "gauge": gauge,
         "floor": floor,
         "audit": audit,
+        "joins": joins,
         "pdf": pdf,
         "worker": worker,
     }
