@@ -17,7 +17,7 @@ from avhopp.database import planned_for_values
 from avhopp.models import AuditEvent, User
 from bench.dataset import Actors
 from bench.pages import client_for, queryset_lists
-from bench.timing import summary
+from bench.timing import summary, time_in_rounds
 from cases import selectors
 from cases.models import Case
 from cases.selectors import CaseFilters, case_page
@@ -118,33 +118,29 @@ def bench_audit(actors: Actors, requests: int, warmup: int) -> dict[str, Any]:
 
 def bench_joins(actors: Actors, requests: int, warmup: int) -> dict[str, Any]:
     """The log reviewer's search by case and "who has read this case", each with its page read
-    under joined_by_lookup and as PostgreSQL plans it unaided, alternately, who goes first
-    swapped every round."""
+    under joined_by_lookup and as PostgreSQL plans it unaided, in rounds (bench.timing)."""
     client = client_for(actors.reviewer)
     case = actors.logged_case
-    pages = {
-        "log search, one case's events": (
-            reverse("audit:search"),
-            {"case": case.reference},
-        ),
-        "who has read this case": (reverse("audit:case_readers", args=[case.pk]), {}),
+    pages = [
+        ("log search, one case's events", reverse("audit:search"), {"case": case.reference}),
+        ("who has read this case", reverse("audit:case_readers", args=[case.pk]), {}),
+    ]
+    sides = {
+        "aided": nullcontext,
+        "unaided": lambda: mock.patch("cases.audit_views.joined_by_lookup", nullcontext),
     }
-    unaided = mock.patch("cases.audit_views.joined_by_lookup", nullcontext)
-    samples: dict[tuple[str, bool], list[float]] = {
-        (label, aided): [] for label in pages for aided in (True, False)
-    }
-    for round_number in range(warmup + requests):
-        for label, (url, params) in pages.items():
-            for aided in (True, False) if round_number % 2 else (False, True):
-                with nullcontext() if aided else unaided:
-                    started = time.perf_counter()
-                    client.get(url, params)
-                    elapsed = time.perf_counter() - started
-                if round_number >= warmup:
-                    samples[(label, aided)].append(elapsed)
+
+    def measure(side: str, page: int) -> float:
+        _label, url, params = pages[page]
+        with sides[side]():
+            started = time.perf_counter()
+            client.get(url, params)
+            return time.perf_counter() - started
+
+    samples, gauge = time_in_rounds(list(sides), len(pages), requests, warmup, measure)
     rows = []
-    for label in pages:
-        aided, plain = summary(samples[(label, True)]), summary(samples[(label, False)])
+    for page, (label, _url, _params) in enumerate(pages):
+        aided, plain = summary(samples[0][page]), summary(samples[1][page])
         rows.append(
             {
                 "page": label,
@@ -154,4 +150,4 @@ def bench_joins(actors: Actors, requests: int, warmup: int) -> dict[str, Any]:
                 "ratio_p95": aided["p95"] / plain["p95"],
             }
         )
-    return {"rows": rows}
+    return {"rows": rows, "gauge": gauge}
