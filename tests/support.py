@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from django.db import connection
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
@@ -134,3 +136,27 @@ def send_referral(referral: Any, by: User) -> None:
 
     token = services.send_confirmation_token(referral=referral, by=by)
     services.referral_send(referral=referral, by=by, confirmation=token)
+
+
+def at_once(*calls: Callable[[], Any], timeout: float = 120) -> list[Any]:
+    """Run the calls in threads released together, each on its own database connection (a
+    test with `django_db(transaction=True)`); what each returned, or the exception it raised,
+    in the calls' order."""
+    barrier = threading.Barrier(len(calls))
+    outcomes: list[Any] = [None] * len(calls)
+
+    def run(index: int, call: Callable[[], Any]) -> None:
+        try:
+            barrier.wait(timeout=30)
+            outcomes[index] = call()
+        except BaseException as error:  # handed to the test's thread
+            outcomes[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=pair) for pair in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    return outcomes

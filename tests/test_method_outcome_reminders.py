@@ -6,7 +6,6 @@ daily by beat)."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -25,6 +24,7 @@ from cases.models import Case, CaseStatus
 from method import services
 from method.followup import last_anchor, months_after
 from tests.mail_support import Inbox
+from tests.support import at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -276,25 +276,11 @@ def test_two_runs_at_once_send_each_reminder_once(
     for _ in range(3):
         closed_on(make_case(worker), worker, ANCHOR)
     monkeypatch.setattr(services, "reminders_claimed", lambda **_: set())
-    start = threading.Barrier(2)
-    results: list[int] = []
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            start.wait(timeout=30)
-            results.append(services.outcome_reminders_send(today=TODAY))
-        except BaseException as error:  # reported below, in the test's thread
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert errors == []
+    results = at_once(
+        lambda: services.outcome_reminders_send(today=TODAY),
+        lambda: services.outcome_reminders_send(today=TODAY),
+    )
+    assert not any(isinstance(result, BaseException) for result in results), results
     assert sum(results) == 3
     assert ReminderSent.objects.count() == 3
     assert Notification.objects.filter(user=worker, kind=KIND).count() == 3

@@ -6,13 +6,11 @@ act; the e-mails carry no case content."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.db.models import Value
 from django.db.models.functions import Concat
 from django.utils import timezone
@@ -34,7 +32,7 @@ from tests.relocation_support import (
     Parties,
     advance,
 )
-from tests.support import assess_threat, send_referral
+from tests.support import assess_threat, at_once, send_referral
 
 pytestmark = pytest.mark.django_db
 
@@ -270,25 +268,8 @@ def test_two_runs_at_once_send_each_reminder_once(
     """Both runs read the sent list before either writes (forced here), so both try every
     reminder: the unique claim lets exactly one of them send each."""
     monkeypatch.setattr(case_services, "reminders_claimed", lambda **_: set())
-    start = threading.Barrier(2)
-    results: list[int] = []
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            start.wait(timeout=30)
-            results.append(case_services.reminders_send())
-        except BaseException as error:  # reported below, in the test's thread
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert errors == []
+    results = at_once(case_services.reminders_send, case_services.reminders_send)
+    assert not any(isinstance(result, BaseException) for result in results), results
     assert len(results) == 2
     assert sum(results) == 3
     assert ReminderSent.objects.count() == 3

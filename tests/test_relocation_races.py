@@ -3,13 +3,12 @@ consistent state, and the loser a message rather than an error page."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from avhopp.models import Role, User
@@ -17,34 +16,23 @@ from relocations import services
 from relocations.models import Candidate, OfferStatus, Relocation, RelocationStatus
 from tests.conftest import AgencyFactory
 from tests.relocation_support import Parties, advance
+from tests.support import at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _at_once(*calls: Callable[[], Any]) -> list[str]:
-    """Run the calls in threads released together, each on its own connection; what each
-    ended with: "ok" or the message it was refused with."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[str] = [""] * len(calls)
+    """Run the calls at once, each on its own connection; what each ended with: "ok" or the
+    message it was refused with."""
+    return [_ended(outcome) for outcome in at_once(*calls, timeout=30)]
 
-    def run(index: int, call: Callable[[], Any]) -> None:
-        try:
-            barrier.wait()
-            call()
-            outcomes[index] = "ok"
-        except ValidationError as refused:
-            outcomes[index] = " ".join(refused.messages)
-        except Exception as error:
-            outcomes[index] = f"error: {type(error).__name__}: {error}"
-        finally:
-            connection.close()
 
-    threads = [threading.Thread(target=run, args=pair) for pair in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return outcomes
+def _ended(outcome: Any) -> str:
+    if isinstance(outcome, ValidationError):
+        return " ".join(outcome.messages)
+    if isinstance(outcome, BaseException):
+        return f"error: {type(outcome).__name__}: {outcome}"
+    return "ok"
 
 
 def test_two_accepts_at_once_leave_one_accepted_offer(
